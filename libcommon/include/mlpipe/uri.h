@@ -1,0 +1,87 @@
+/*
+ * uri.h - byte streams addressed by URI.
+ *
+ * Every path a tool takes is a URI: "-" (stdin/stdout), a plain path,
+ * "file:///abs/path" or "file:rel/path", or "<scheme>://..." which is handed
+ * to the store plugin registered for that scheme (s3:// comes from the
+ * store-s3 plugin).  Readers and writers of the record stream and of
+ * artifacts see only these two stream types.
+ *
+ *     struct ml_istream *in = ml_open_read("cars.csv", &err);
+ *     ssize_t n = ml_istream_read(in, buf, sizeof buf, &err);   // 0 at EOF
+ *     ml_istream_close(in);
+ *
+ *     struct ml_ostream *out = ml_open_write("model.json", ML_WRITE_ATOMIC, &err);
+ *     ml_ostream_write(out, p, n, &err);
+ *     ml_ostream_close(out, 1, &err);   // 1: commit (rename into place)
+ *                                       // 0: abort (temp file removed)
+ */
+#ifndef MLPIPE_URI_H
+#define MLPIPE_URI_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* An input stream.  Backends fill the ops; users call the functions below. */
+struct ml_istream {
+	ssize_t (*read)(struct ml_istream *s, void *buf, size_t n, struct ml_err *err);
+	void (*close)(struct ml_istream *s);
+	char *name;		/* for messages: "cars.csv", "<stdin>", "s3://b/k" */
+	int fd;			/* local file descriptor, or -1 */
+	void *ctx;		/* backend state */
+};
+
+enum ml_write_mode {
+	ML_WRITE_TRUNCATE = 0,	/* create or truncate in place (data streams) */
+	ML_WRITE_ATOMIC = 1,	/* temp file beside the target, fsync, rename on commit */
+	ML_WRITE_APPEND = 2,	/* append (NDJSON logs, notifications) */
+};
+
+struct ml_ostream {
+	int (*write)(struct ml_ostream *s, const void *buf, size_t n, struct ml_err *err);
+	/* commit = 0 discards what an atomic stream wrote. */
+	int (*close)(struct ml_ostream *s, int commit, struct ml_err *err);
+	char *name;
+	int fd;
+	void *ctx;
+};
+
+/* Open for reading: "-" is stdin (never closed by ml_istream_close). */
+struct ml_istream *ml_open_read(const char *uri, struct ml_err *err);
+/* Open for writing: "-" is stdout (flushed, never closed). */
+struct ml_ostream *ml_open_write(const char *uri, enum ml_write_mode mode, struct ml_err *err);
+
+/* Read up to n bytes; 0 at end of input; -1 on error (EINTR retried). */
+ssize_t ml_istream_read(struct ml_istream *s, void *buf, size_t n, struct ml_err *err);
+void ml_istream_close(struct ml_istream *s);
+/* Read the whole stream into a NUL-terminated buffer of at most cap bytes. */
+char *ml_istream_slurp(struct ml_istream *s, size_t cap, size_t *len, struct ml_err *err);
+
+/* Write all n bytes or fail (short writes and EINTR are retried). */
+int ml_ostream_write(struct ml_ostream *s, const void *buf, size_t n, struct ml_err *err);
+int ml_ostream_close(struct ml_ostream *s, int commit, struct ml_err *err);
+
+/* Whole-file helpers: read a small document, write one atomically. */
+char *ml_read_all(const char *uri, size_t cap, size_t *len, struct ml_err *err);
+int ml_write_all_atomic(const char *uri, const void *data, size_t len, struct ml_err *err);
+
+/*
+ * URI parsing.  ml_uri_scheme() copies the scheme ("s3", "file") into buf
+ * and returns 1, or returns 0 for "-" and plain paths.  A Windows-looking
+ * "C:" or a path containing '/' before ':' is a plain path.
+ */
+int ml_uri_scheme(const char *uri, char *buf, size_t bufsz);
+/* The local path of "-"/plain/"file:" URIs, or NULL for remote schemes. */
+const char *ml_uri_local_path(const char *uri);
+
+/*
+ * Store backends for other schemes register themselves here (the plugin
+ * loader does it for store plugins).  Ops are borrowed for the process's
+ * life.
+ */
+struct ml_store_ops;
+int ml_uri_register_store(const char *scheme, const struct ml_store_ops *ops, struct ml_err *err);
+
+#endif

@@ -1,0 +1,51 @@
+/*
+ * testutil.h - shared scaffolding for the Check unit tests.
+ *
+ * Each tests/unit/test_<module>.c builds one Suite and ends with
+ * ML_TEST_MAIN(make_suite).  tests/run.sh reads Check's summary line
+ * ("100%: Checks: N, Failures: F, Errors: E") from every binary.
+ */
+#ifndef MLPIPE_TESTUTIL_H
+#define MLPIPE_TESTUTIL_H
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A fresh directory under $TMPDIR for one test; removed by the caller's rm -rf. */
+static inline char *test_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	static char path[4096];
+	snprintf(path, sizeof path, "%s/mlpipe-test-XXXXXX", base);
+	if (!mkdtemp(path))
+		ck_abort_msg("mkdtemp failed");
+	return path;
+}
+
+/* Write text to dir/name and return the full path (static buffer). */
+static inline const char *test_write_file(const char *dir, const char *name, const char *data,
+					  size_t len)
+{
+	static char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+	return path;
+}
+
+#define ML_TEST_MAIN(make_suite)                                                      \
+	int main(void)                                                                \
+	{                                                                             \
+		SRunner *sr = srunner_create(make_suite());                           \
+		srunner_run_all(sr, CK_NORMAL);                                       \
+		int failed = srunner_ntests_failed(sr);                               \
+		srunner_free(sr);                                                     \
+		return failed ? EXIT_FAILURE : EXIT_SUCCESS;                          \
+	}
+
+#endif
