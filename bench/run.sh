@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# bench/run.sh - mlpipe beside its references, in one run, as ratios.
+#
+#   record stream   sum one column of a 1,000,000 x 21 numeric CSV:
+#                   libcommon's reader (bench/stream_sum) vs mawk -F,
+#   memory          the same reader over a 10 GB stream on a pipe: peak RSS
+#                   (BENCH_STREAM_GB to change the size; 0 skips it)
+#
+# Times are the best of BENCH_RUNS (default 5) alternating runs.  Later
+# issues add their benchmarks (scoring, training) to this script.
+set -eu
+cd "$(dirname "$0")/.."
+B=build/bench
+RUNS=${BENCH_RUNS:-5}
+GB=${BENCH_STREAM_GB:-10}
+mkdir -p "$B"
+[ -x "$B/gen_csv" ] || cc -O2 -o "$B/gen_csv" bench/gen_csv.c
+DATA=$B/numeric-1m.csv
+[ -s "$DATA" ] || "$B/gen_csv" 1000000 42 >"$DATA"
+
+# best_time CMD...: the fastest of $RUNS runs, in seconds; output kept in $B/out.
+best_time() {
+	local best=999999 t
+	for _ in $(seq "$RUNS"); do
+		t=$( { /usr/bin/time -f %e "$@" >"$B/out" 2>/dev/null; } 2>&1 | tail -1)
+		best=$(echo "$t $best" | awk '{print ($1 < $2) ? $1 : $2}')
+	done
+	echo "$best"
+}
+
+echo "== record stream: sum column x1 of $(wc -l <"$DATA") lines ($(du -m "$DATA" | cut -f1) MB)"
+ours=$(best_time "$B/stream_sum" x1 "$DATA"); our_sum=$(cat "$B/out")
+ref=$(best_time mawk -F, 'NR > 1 {s += $2} END {printf "%.17g\n", s}' "$DATA"); ref_sum=$(cat "$B/out")
+[ "$our_sum" = "$ref_sum" ] || { echo "sums differ: mlpipe $our_sum, mawk $ref_sum"; exit 1; }
+printf '%-28s %8s s\n' "mlpipe reader" "$ours" "mawk -F," "$ref"
+echo "ratio mlpipe/mawk: $(echo "$ours $ref" | awk '{printf "%.2f", $1 / $2}') (target <= 1.5; sums equal: $our_sum)"
+
+if [ "$GB" != 0 ]; then
+	copies=$(awk -v gb="$GB" -v sz="$(stat -c %s "$DATA")" 'BEGIN {print int(gb * 1e9 / sz + 0.999)}')
+	echo "== memory: $copies copies of the file (~$GB GB) through a pipe"
+	for n in 1 "$copies"; do
+		rss=$( { /usr/bin/time -f %M bash -c "head -1 '$DATA'; for i in \$(seq $n); do tail -n +2 '$DATA'; done" \
+			| /usr/bin/time -f %M "$B/stream_sum" x1 - >/dev/null; } 2>&1 | tail -1)
+		printf 'peak RSS reading %5.1f GB: %s KB\n' "$(echo "$n $(stat -c %s "$DATA")" | awk '{print $1 * $2 / 1e9}')" "$rss"
+	done
+fi

@@ -1,0 +1,293 @@
+/*
+ * writer.c - rows out as CSV or NDJSON.
+ *
+ * Fields are appended to a fixed 256 KiB buffer that goes to the output
+ * stream when full (or after every row when line-buffered, for co-processes),
+ * so writing costs a copy and rarely a system call.  An I/O error is sticky:
+ * it is reported by the call that met it and by every later call.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlpipe/num.h"
+#include "mlpipe/stream.h"
+#include "mlpipe/uri.h"
+
+#define WRITE_BUF (256 * 1024)
+
+struct ml_writer {
+	struct ml_writer_opts opts;
+	struct ml_ostream *out;
+	char *buf;
+	size_t len;
+	char **names;		/* NDJSON keys, pre-escaped with quotes and colon */
+	size_t *name_len;
+	size_t ncols;
+	size_t field;		/* index of the next field in the row */
+	uint64_t rows;
+	int failed;
+};
+
+void ml_writer_opts_init(struct ml_writer_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->format = ML_FMT_CSV;
+	o->header = 1;
+	o->delimiter = ',';
+}
+
+int ml_writer_flush(struct ml_writer *w, struct ml_err *err)
+{
+	if (w->failed)
+		return ml_err_set(err, ML_ERR_IO, "%s: an earlier write failed", w->out->name);
+	if (w->len && ml_ostream_write(w->out, w->buf, w->len, err) < 0) {
+		w->failed = 1;
+		return -1;
+	}
+	w->len = 0;
+	return 0;
+}
+
+static int put(struct ml_writer *w, const char *s, size_t n, struct ml_err *err)
+{
+	if (n > WRITE_BUF - w->len) {
+		if (ml_writer_flush(w, err) < 0)
+			return -1;
+		if (n > WRITE_BUF) {	/* a huge field goes straight out */
+			if (ml_ostream_write(w->out, s, n, err) < 0) {
+				w->failed = 1;
+				return -1;
+			}
+			return 0;
+		}
+	}
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	return 0;
+}
+
+static int putc_(struct ml_writer *w, char c, struct ml_err *err)
+{
+	if (w->len == WRITE_BUF && ml_writer_flush(w, err) < 0)
+		return -1;
+	w->buf[w->len++] = c;
+	return 0;
+}
+
+/* The JSON escape of c into esc, or 0 if c stands for itself. */
+static size_t json_escape_char(unsigned char c, char esc[7])
+{
+	static const char hex[] = "0123456789abcdef";
+	if (c >= 0x20 && c != '"' && c != '\\')
+		return 0;
+	esc[0] = '\\';
+	switch (c) {
+	case '\n': esc[1] = 'n'; return 2;
+	case '\r': esc[1] = 'r'; return 2;
+	case '\t': esc[1] = 't'; return 2;
+	case '"':
+	case '\\': esc[1] = (char)c; return 2;
+	default:
+		memcpy(esc, "\\u00", 4);
+		esc[4] = hex[c >> 4];
+		esc[5] = hex[c & 15];
+		return 6;
+	}
+}
+
+/* JSON string body (no quotes), copying unescaped runs whole. */
+static int put_json_escaped(struct ml_writer *w, const char *s, size_t n, struct ml_err *err)
+{
+	size_t run = 0;
+	char esc[7];
+	for (size_t i = 0; i < n; i++) {
+		size_t elen = json_escape_char((unsigned char)s[i], esc);
+		if (!elen)
+			continue;
+		if (put(w, s + run, i - run, err) < 0 || put(w, esc, elen, err) < 0)
+			return -1;
+		run = i + 1;
+	}
+	return put(w, s + run, n - run, err);
+}
+
+static int needs_csv_quotes(const struct ml_writer *w, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == w->opts.delimiter || s[i] == '"' || s[i] == '\n' || s[i] == '\r')
+			return 1;
+	return 0;
+}
+
+static int put_csv_quoted(struct ml_writer *w, const char *s, size_t n, struct ml_err *err)
+{
+	if (putc_(w, '"', err) < 0)
+		return -1;
+	for (const char *q; n && (q = memchr(s, '"', n)); n -= (size_t)(q + 1 - s), s = q + 1)
+		if (put(w, s, (size_t)(q + 1 - s), err) < 0 || putc_(w, '"', err) < 0)
+			return -1;
+	if (put(w, s, n, err) < 0)
+		return -1;
+	return putc_(w, '"', err);
+}
+
+/* Separator or key before the next field of the row. */
+static int begin_field(struct ml_writer *w, struct ml_err *err)
+{
+	size_t i = w->field++;
+	if (w->opts.format == ML_FMT_NDJSON) {
+		if (i >= w->ncols)
+			return ml_err_set(err, ML_ERR_INTERNAL, "row has more fields than the %zu named columns",
+					  w->ncols);
+		if (putc_(w, i ? ',' : '{', err) < 0)
+			return -1;
+		return put(w, w->names[i], w->name_len[i], err);
+	}
+	return i ? putc_(w, w->opts.delimiter, err) : 0;
+}
+
+int ml_writer_num(struct ml_writer *w, double v, struct ml_err *err)
+{
+	char text[ML_NUM_BUFSZ];
+	size_t n = ml_fmt_double(v, text);
+	if (begin_field(w, err) < 0)
+		return -1;
+	if (n == 0 && w->opts.format == ML_FMT_NDJSON)
+		return put(w, "null", 4, err);
+	return put(w, text, n, err);
+}
+
+int ml_writer_str(struct ml_writer *w, const char *s, size_t len, struct ml_err *err)
+{
+	if (begin_field(w, err) < 0)
+		return -1;
+	if (w->opts.format == ML_FMT_NDJSON)
+		return putc_(w, '"', err) < 0 || put_json_escaped(w, s, len, err) < 0 ? -1 : putc_(w, '"', err);
+	if (needs_csv_quotes(w, s, len))
+		return put_csv_quoted(w, s, len, err);
+	return put(w, s, len, err);
+}
+
+int ml_writer_null(struct ml_writer *w, struct ml_err *err)
+{
+	if (begin_field(w, err) < 0)
+		return -1;
+	return w->opts.format == ML_FMT_NDJSON ? put(w, "null", 4, err) : 0;
+}
+
+int ml_writer_verbatim(struct ml_writer *w, const char *s, size_t len, struct ml_err *err)
+{
+	if (begin_field(w, err) < 0)
+		return -1;
+	return put(w, s, len, err);
+}
+
+int ml_writer_end_row(struct ml_writer *w, struct ml_err *err)
+{
+	if (w->opts.format == ML_FMT_NDJSON && put(w, w->field ? "}" : "{}", w->field ? 1 : 2, err) < 0)
+		return -1;
+	if (putc_(w, '\n', err) < 0)
+		return -1;
+	w->field = 0;
+	w->rows++;
+	return w->opts.line_buffered ? ml_writer_flush(w, err) : 0;
+}
+
+int ml_writer_raw(struct ml_writer *w, const char *s, size_t len, struct ml_err *err)
+{
+	return put(w, s, len, err);
+}
+
+static int write_header(struct ml_writer *w, const char *const *names, size_t n, struct ml_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i && putc_(w, w->opts.delimiter, err) < 0)
+			return -1;
+		size_t len = strlen(names[i]);
+		if ((needs_csv_quotes(w, names[i], len) ? put_csv_quoted(w, names[i], len, err)
+							: put(w, names[i], len, err)) < 0)
+			return -1;
+	}
+	return putc_(w, '\n', err);
+}
+
+/* "name": as it will be written before every value, escaped once. */
+static char *json_key(const char *name, size_t *len, struct ml_err *err)
+{
+	struct ml_buf b;
+	char esc[7];
+	ml_buf_init(&b, (size_t)1 << 30);
+	ml_buf_addc(&b, '"');
+	for (const char *p = name; *p; p++) {
+		size_t elen = json_escape_char((unsigned char)*p, esc);
+		if (elen ? ml_buf_add(&b, esc, elen) < 0 : ml_buf_addc(&b, *p) < 0)
+			break;
+	}
+	if (ml_buf_add(&b, "\":", 2) < 0) {
+		ml_buf_release(&b);
+		ml_err_set(err, ML_ERR_INTERNAL, "out of memory for column names");
+		return NULL;
+	}
+	*len = b.len;
+	return ml_buf_detach(&b);
+}
+
+static int prepare_keys(struct ml_writer *w, const char *const *names, size_t n, struct ml_err *err)
+{
+	w->names = ml_calloc(n, sizeof *w->names, err);
+	w->name_len = ml_calloc(n, sizeof *w->name_len, err);
+	if (!w->names || !w->name_len)
+		return -1;
+	w->ncols = n;
+	for (size_t i = 0; i < n; i++)
+		if (!(w->names[i] = json_key(names[i], &w->name_len[i], err)))
+			return -1;
+	return 0;
+}
+
+int ml_writer_set_columns(struct ml_writer *w, const char *const *names, size_t n, struct ml_err *err)
+{
+	if (w->opts.format == ML_FMT_NDJSON)
+		return prepare_keys(w, names, n, err);
+	w->ncols = n;
+	return w->opts.header ? write_header(w, names, n, err) : 0;
+}
+
+struct ml_writer *ml_writer_open(const char *uri, const struct ml_writer_opts *opts, struct ml_err *err)
+{
+	struct ml_writer *w = ml_calloc(1, sizeof *w, err);
+	if (!w)
+		return NULL;
+	w->opts = *opts;
+	if (w->opts.format == ML_FMT_AUTO)
+		w->opts.format = ML_FMT_CSV;
+	w->buf = ml_malloc(WRITE_BUF, err);
+	if (!w->buf || !(w->out = ml_open_write(uri, ML_WRITE_TRUNCATE, err))) {
+		free(w->buf);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+int ml_writer_close(struct ml_writer *w, int commit, struct ml_err *err)
+{
+	if (!w)
+		return 0;
+	int rc = commit ? ml_writer_flush(w, err) : 0;
+	if (ml_ostream_close(w->out, commit && rc == 0, rc < 0 ? NULL : err) < 0)
+		rc = -1;
+	for (size_t i = 0; w->names && i < w->ncols; i++)
+		free(w->names[i]);
+	free(w->names);
+	free(w->name_len);
+	free(w->buf);
+	free(w);
+	return rc;
+}
+
+uint64_t ml_writer_rows(const struct ml_writer *w)
+{
+	return w->rows;
+}
