@@ -1,2 +1,0 @@
-build/obj/libcommon/err.o: libcommon/err.c libcommon/include/mlpipe/err.h
-libcommon/include/mlpipe/err.h:
