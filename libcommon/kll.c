@@ -286,6 +286,13 @@ double ml_kll_cdf(const struct ml_kll *s, double x)
 	return (double)below / (double)total;
 }
 
+void ml_kll_visit(const struct ml_kll *s, void (*fn)(double v, uint64_t w, void *arg), void *arg)
+{
+	for (size_t h = 0; h < s->nlevels; h++)
+		for (size_t i = 0; i < s->levels[h].n; i++)
+			fn(s->levels[h].v[i], (uint64_t)1 << h, arg);
+}
+
 json_t *ml_kll_to_json(const struct ml_kll *s)
 {
 	json_t *levels = json_array();

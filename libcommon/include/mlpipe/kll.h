@@ -47,6 +47,9 @@ double ml_kll_quantile(const struct ml_kll *s, double q);
 /* Fraction of values <= x (the empirical CDF). */
 double ml_kll_cdf(const struct ml_kll *s, double x);
 
+/* Call fn for every held value with its weight (weights add up to the count). */
+void ml_kll_visit(const struct ml_kll *s, void (*fn)(double v, uint64_t w, void *arg), void *arg);
+
 /* As JSON {"k":..,"n":..,"min":..,"max":..,"levels":[[...],...]}, and back (validated). */
 json_t *ml_kll_to_json(const struct ml_kll *s);
 struct ml_kll *ml_kll_from_json(const json_t *j, const char *what, struct ml_err *err);

@@ -1,0 +1,129 @@
+/* split.c - deterministic one-pass splitting of a record stream (see split.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlpipe/split.h"
+#include "mlpipe/uri.h"
+
+static uint64_t mix64(uint64_t z)
+{
+	/* splitmix64's finaliser: every input bit affects every output bit */
+	z += 0x9e3779b97f4a7c15ull;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static double unit_interval(uint64_t h)
+{
+	return (double)(h >> 11) * 0x1.0p-53;
+}
+
+double ml_split_hash_row(uint64_t row, uint64_t seed)
+{
+	return unit_interval(mix64(mix64(seed) ^ row));
+}
+
+double ml_split_hash_key(const char *key, size_t len, uint64_t seed)
+{
+	uint64_t h = 14695981039346656037ull;	/* FNV-1a over the key, then mixed */
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)key[i];
+		h *= 1099511628211ull;
+	}
+	return unit_interval(mix64(mix64(seed) ^ h));
+}
+
+size_t ml_split_choose(const double *ratios, size_t n, double u)
+{
+	double edge = 0;
+	for (size_t i = 0; i + 1 < n; i++) {
+		edge += ratios[i];
+		if (u < edge)
+			return i;
+	}
+	return n - 1;
+}
+
+int ml_split_parse_ratios(const char *text, double *ratios, size_t *n, struct ml_err *err)
+{
+	double sum = 0;
+	const char *p = text;
+	*n = 0;
+	while (*p) {
+		char *end;
+		double v = strtod(p, &end);
+		if (end == p || !(v > 0 && v <= 1) || (*end && *end != ','))
+			return ml_err_set(err, ML_ERR_USAGE, "--ratios %s: expected numbers in (0, 1] separated by commas",
+					  text);
+		if (*n == ML_SPLIT_MAX)
+			return ml_err_set(err, ML_ERR_USAGE, "--ratios %s: at most %d shares", text, ML_SPLIT_MAX);
+		ratios[(*n)++] = v;
+		sum += v;
+		p = *end ? end + 1 : end;
+	}
+	if (*n == 0 || fabs(sum - 1) > 1e-9)
+		return ml_err_set(err, ML_ERR_USAGE, "--ratios %s: the shares must add up to 1 (they add up to %g)", text,
+				  sum);
+	return 0;
+}
+
+static void close_all(struct ml_ostream **out, size_t n, int commit, struct ml_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (out[i] && ml_ostream_close(out[i], commit, err) < 0)
+			commit = 0;
+}
+
+static int open_all(struct ml_reader *r, const struct ml_split_opts *o, struct ml_ostream **out, struct ml_err *err)
+{
+	size_t hlen;
+	const char *header = ml_reader_header_raw(r, &hlen);
+	for (size_t i = 0; i < o->n; i++) {
+		/* Atomic: a failed split leaves no half-written share behind. */
+		out[i] = ml_open_write(o->uris[i], ML_WRITE_ATOMIC, err);
+		if (!out[i] || (hlen && ml_ostream_write(out[i], header, hlen, err) < 0))
+			return -1;
+	}
+	return 0;
+}
+
+static int write_record(struct ml_ostream *out, const struct ml_record *rec, struct ml_err *err)
+{
+	if (ml_ostream_write(out, rec->raw, rec->raw_len, err) < 0)
+		return -1;
+	/* The last record of a file may lack a line end; a share must not. */
+	if (rec->raw_len && rec->raw[rec->raw_len - 1] != '\n')
+		return ml_ostream_write(out, "\n", 1, err);
+	return 0;
+}
+
+int ml_split_run(struct ml_reader *r, const struct ml_split_opts *o, uint64_t *counts, struct ml_err *err)
+{
+	struct ml_ostream *out[ML_SPLIT_MAX] = { 0 };
+	struct ml_record rec;
+	long key = -1;
+	int rc;
+	if (o->by && (key = ml_reader_find_column(r, o->by)) < 0)
+		return ml_err_set(err, ML_ERR_DATA, "--by %s: no such column in the input", o->by);
+	memset(counts, 0, o->n * sizeof *counts);
+	if (open_all(r, o, out, err) < 0)
+		goto fail;
+	while ((rc = ml_reader_next(r, &rec, err)) > 0) {
+		double u = key >= 0 && (size_t)key < rec.nfields
+				   ? ml_split_hash_key(rec.fields[key].ptr, rec.fields[key].len, o->seed)
+				   : ml_split_hash_row(rec.row, o->seed);
+		size_t share = ml_split_choose(o->ratios, o->n, u);
+		if (write_record(out[share], &rec, err) < 0)
+			goto fail;
+		counts[share]++;
+	}
+	if (rc < 0)
+		goto fail;
+	close_all(out, o->n, 1, err);
+	return err && err->class != ML_ERR_NONE ? -1 : 0;
+fail:
+	close_all(out, o->n, 0, NULL);
+	return -1;
+}
