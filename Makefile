@@ -25,7 +25,7 @@ B := build
 # Debian packages the build, the tests and the benchmarks need.
 DEB_BUILD := build-essential pkg-config libjansson-dev libyaml-dev libssl-dev \
 	libcurl4-openssl-dev libmicrohttpd-dev check
-DEB_TEST := clang python3-xgboost python3-sklearn python3-aiosmtpd mawk time groff-base
+DEB_TEST := clang python3-xgboost python3-sklearn python3-pandas python3-aiosmtpd xgboost mawk time groff-base
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 LIB_PKGS := jansson yaml-0.1 libcrypto
@@ -67,8 +67,9 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 MAN_PAGES := $(wildcard man/*.1)
 
 .PHONY: all check check-unit check-san check-cli check-fuzz bench demo deps install \
-	uninstall clean tests check-style
+	uninstall clean tests
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(FILTERS) $(PLUGINS)
 
@@ -125,14 +126,14 @@ $(B)/san/tests/%: tests/unit/%.c $(B)/san/lib/libmlpipe.a tests/unit/testutil.h
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 $(CHECK_CFLAGS) -Itests/unit -o $@ $< \
 		$(B)/san/lib/libmlpipe.a $(CHECK_LIBS) $(LDLIBS)
 
+# The loader's tests dlopen the test plugins.
+$(B)/tests/test_plugin $(B)/san/tests/test_plugin: $(TEST_PLUGINS)
+
 tests: all $(TESTS) $(TEST_PLUGINS) $(SAN_TESTS)
 
 # One runner prints every group's result and ends with "N passed, N failed".
 check: tests
 	@tests/run.sh
-
-check-style:
-	clang-format --dry-run --Werror libcommon/*.c libcommon/include/mlpipe/*.h filters/*.c
 
 # ---- benchmarks ----
 $(B)/bench/%: bench/%.c $(LIBA)

@@ -4,6 +4,7 @@
  *
  *     gen_csv [ROWS] [SEED] > numeric.csv      (header: y,x1,...,x20)
  *     gen_csv ROWS SEED --no-header             (data rows only)
+ *     gen_csv ROWS SEED --categorical           (3 more columns: make, type, color)
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,13 +25,17 @@ int main(int argc, char **argv)
 	long rows = argc > 1 ? atol(argv[1]) : 1000000;
 	uint64_t seed = argc > 2 ? strtoull(argv[2], NULL, 10) : 42;
 	int header = !(argc > 3 && !strcmp(argv[3], "--no-header"));
+	int categorical = argc > 3 && !strcmp(argv[3], "--categorical");
+	static const char *const makes[] = { "Buick", "Cadillac", "Chevy", "Pontiac", "Saab", "Saturn" };
+	static const char *const types[] = { "convertible", "coupe", "hatchback", "sedan", "wagon" };
+	static const char *const colors[] = { "black", "white", "silver", "red", "blue", "green", "grey", "" };
 	static char buf[1 << 16];
 	setvbuf(stdout, buf, _IOFBF, sizeof buf);
 	if (header) {
 		fputs("y", stdout);
 		for (int j = 1; j <= 20; j++)
 			printf(",x%d", j);
-		putchar('\n');
+		fputs(categorical ? ",make,type,color\n" : "\n", stdout);
 	}
 	for (long i = 0; i < rows; i++) {
 		double y = 0;
@@ -45,6 +50,11 @@ int main(int argc, char **argv)
 		n += snprintf(line + n, sizeof line - (size_t)n, "%.4f", y);
 		for (int j = 0; j < 20; j++)
 			n += snprintf(line + n, sizeof line - (size_t)n, ",%.3f", x[j]);
+		if (categorical) {
+			uint64_t r = next(&seed);
+			n += snprintf(line + n, sizeof line - (size_t)n, ",%s,%s,%s", makes[r % 6], types[(r >> 8) % 5],
+				      colors[(r >> 16) % 8]);	/* "" = a missing color */
+		}
 		line[n++] = '\n';
 		fwrite(line, 1, (size_t)n, stdout);
 	}

@@ -72,8 +72,21 @@ int ml_err_prefix(struct ml_err *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t)n < sizeof err->msg)
-		snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", old);
+	if (n < 0 || (size_t)n >= sizeof err->msg)
+		return -1;
+	/* Append ": old", cut to fit; spelled out because snprintf("%s") of a
+	 * full-size buffer trips -Wformat-truncation. */
+	size_t used = (size_t)n, room = sizeof err->msg - 1 - used;
+	const char sep[] = ": ";
+	size_t k = room < 2 ? room : 2;
+	memcpy(err->msg + used, sep, k);
+	used += k;
+	room -= k;
+	size_t oldlen = strnlen(old, sizeof old - 1);
+	if (oldlen > room)
+		oldlen = room;
+	memcpy(err->msg + used, old, oldlen);
+	err->msg[used + oldlen] = '\0';
 	return -1;
 }
 

@@ -696,7 +696,8 @@ static int apply_categorical(const struct rcol *c, const struct ml_batch_col *co
 
 int ml_recipe_apply(const struct ml_recipe *rc, const struct ml_batch *b, double *x, double *y, struct ml_err *err)
 {
-	if (b->ncols != rc->input.n)
+	/* Callers may bind extra trailing columns (ids to pass through). */
+	if (b->ncols < rc->input.n)
 		return ml_err_set(err, ML_ERR_INTERNAL, "batch not read with the recipe's input schema");
 	for (size_t i = 0; i < rc->ncols; i++) {
 		const struct rcol *c = &rc->cols[i];

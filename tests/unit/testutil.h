@@ -30,7 +30,8 @@ static inline const char *test_write_file(const char *dir, const char *name, con
 					  size_t len)
 {
 	static char path[4096];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
+	int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+	ck_assert(n > 0 && (size_t)n < sizeof path);
 	FILE *f = fopen(path, "wb");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(fwrite(data, 1, len, f), len);

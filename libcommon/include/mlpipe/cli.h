@@ -60,7 +60,8 @@ enum ml_opt_type {
 	ML_OPT_STRING,		/* char **: strdup'd value; owned, replaced on repeat */
 	ML_OPT_INT,		/* long *: whole number, range-checked */
 	ML_OPT_DOUBLE,		/* double *: finite number */
-	ML_OPT_LIST,		/* struct ml_strlist *: repeatable; a YAML sequence gives several */
+	ML_OPT_LIST,		/* struct ml_strlist *: repeatable, "a,b" gives two items (unless
+				   ML_OPTF_NO_SPLIT); a YAML sequence gives several */
 	ML_OPT_CHOICE,		/* int *: index of the value within choices "a|b|c" */
 	ML_OPT_CALLBACK,	/* ml_opt_cb: the filter converts the text itself */
 };
@@ -69,6 +70,7 @@ enum ml_opt_flags {
 	ML_OPTF_CLI_ONLY = 1 << 0,	/* not from config or environment */
 	ML_OPTF_HIDDEN = 1 << 1,	/* not in --help */
 	ML_OPTF_OPTIONAL_ARG = 1 << 2,	/* --opt or --opt=value */
+	ML_OPTF_NO_SPLIT = 1 << 3,	/* ML_OPT_LIST: a value is one item even with commas */
 };
 
 struct ml_opt;

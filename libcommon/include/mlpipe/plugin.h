@@ -125,12 +125,19 @@ struct ml_plugin {
 typedef const struct ml_plugin *(*ml_plugin_entry_fn)(void);
 #define ML_PLUGIN_ENTRY_SYMBOL "ml_plugin_entry"
 
+/* What every plugin defines (declared here so plugins build with -Wmissing-prototypes). */
+ML_PLUGIN_EXPORT const struct ml_plugin *ml_plugin_entry(void);
+
 /* "algo", "store", "notify", "combine"; NULL for an unknown kind. */
 const char *ml_plugin_kind_prefix(enum ml_plugin_kind kind);
 
 /* ---- the loader ---- */
 
-/* Add a trusted directory at the front of the search path (--plugin-dir). */
+/*
+ * Add a trusted directory to the search path (--plugin-dir): added
+ * directories come before the environment's and the installed ones, in the
+ * order they were added.
+ */
 int ml_plugin_add_dir(const char *dir, struct ml_err *err);
 
 /*
@@ -158,6 +165,8 @@ int ml_plugin_load_store_for_scheme(const char *scheme, struct ml_err *err);
 /* The search path as used now, NULL-terminated, for messages and tests. */
 const char *const *ml_plugin_search_path(void);
 
+/* Call fini and dlclose every plugin, and forget built-ins and added
+ * directories (so tests start clean). */
 void ml_plugin_unload_all(void);
 
 #endif

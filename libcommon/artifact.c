@@ -1,0 +1,192 @@
+/*
+ * artifact.c - JSON documents with a format name/version and a SHA-256 of
+ * their canonical form, written atomically and checked on load.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "mlpipe/artifact.h"
+#include "mlpipe/uri.h"
+
+/* Larger than any model we write (a 2,000-tree ensemble is ~40 MB). */
+#define ARTIFACT_MAX_BYTES ((size_t)1 << 30)
+
+/* 17 significant digits: every double survives a save/load round trip. */
+#define ARTIFACT_REAL_FLAGS JSON_REAL_PRECISION(17)
+
+int ml_sha256_hex(const void *data, size_t len, char out[ML_SHA256_HEX], struct ml_err *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32)
+		return ml_err_set(err, ML_ERR_INTERNAL, "SHA-256 computation failed (OpenSSL)");
+	static const char hex[] = "0123456789abcdef";
+	for (unsigned i = 0; i < mdlen; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
+	return 0;
+}
+
+int ml_artifact_digest(const json_t *doc, char out[ML_SHA256_HEX], struct ml_err *err)
+{
+	/* A shallow copy is enough: only the top-level "sha256" is left out. */
+	json_t *copy = json_copy((json_t *)doc);
+	if (!copy)
+		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	json_object_del(copy, "sha256");
+	char *text = json_dumps(copy, JSON_SORT_KEYS | JSON_COMPACT | ARTIFACT_REAL_FLAGS);
+	json_decref(copy);
+	if (!text)
+		return ml_err_set(err, ML_ERR_INTERNAL, "cannot serialise the document");
+	int rc = ml_sha256_hex(text, strlen(text), out, err);
+	free(text);
+	return rc;
+}
+
+void ml_utc_now_iso8601(char out[32])
+{
+	/* SOURCE_DATE_EPOCH makes artifacts byte-reproducible (reproducible-builds.org). */
+	const char *sde = getenv("SOURCE_DATE_EPOCH");
+	time_t now = time(NULL);
+	if (sde && *sde) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(sde, &end, 10);
+		if (!errno && !*end && v >= 0)
+			now = (time_t)v;
+	}
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int ml_format_parse(const char *format, char *name, size_t namesz, int *major)
+{
+	const char *slash = strrchr(format, '/');
+	if (!slash || slash == format || (size_t)(slash - format) >= namesz)
+		return -1;
+	const char *p = slash + 1;
+	if (!isdigit((unsigned char)*p) || *p == '0')
+		return -1;
+	long v = 0;
+	for (; isdigit((unsigned char)*p); p++) {
+		v = v * 10 + (*p - '0');
+		if (v > 1000000)
+			return -1;
+	}
+	if (*p)
+		return -1;
+	memcpy(name, format, (size_t)(slash - format));
+	name[slash - format] = '\0';
+	*major = (int)v;
+	return 0;
+}
+
+int ml_artifact_save(json_t *doc, const char *name, int major, const char *uri,
+		     struct ml_err *err)
+{
+	char format[256], digest[ML_SHA256_HEX];
+	snprintf(format, sizeof format, "%s/%d", name, major);
+	if (json_object_set_new(doc, "format", json_string(format)) < 0)
+		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	if (!json_object_get(doc, "created")) {
+		char now[32];
+		ml_utc_now_iso8601(now);
+		if (json_object_set_new(doc, "created", json_string(now)) < 0)
+			return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	}
+	if (ml_artifact_digest(doc, digest, err) < 0)
+		return -1;
+	if (json_object_set_new(doc, "sha256", json_string(digest)) < 0)
+		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	char *text = json_dumps(doc, JSON_INDENT(2) | ARTIFACT_REAL_FLAGS);
+	if (!text)
+		return ml_err_set(err, ML_ERR_INTERNAL, "cannot serialise %s", uri);
+	size_t len = strlen(text);
+	text[len] = '\n';	/* json_dumps leaves no newline; reuse the NUL's slot */
+	int rc = ml_write_all_atomic(uri, text, len + 1, err);
+	free(text);
+	return rc;
+}
+
+static int check_format(const json_t *doc, const char *uri, const char *name, int max_major,
+			int *major, struct ml_err *err)
+{
+	const char *format = json_string_value(json_object_get(doc, "format"));
+	char found[256];
+	int v;
+	if (!format)
+		return ml_err_set(err, ML_ERR_DATA,
+				  "%s: no \"format\" member; expected a %s/%d document", uri, name,
+				  max_major);
+	if (ml_format_parse(format, found, sizeof found, &v) < 0 || strcmp(found, name) != 0)
+		return ml_err_set(err, ML_ERR_DATA, "%s: is a \"%s\" document, expected %s/%d", uri,
+				  format, name, max_major);
+	if (v > max_major)
+		return ml_err_set(err, ML_ERR_DATA,
+				  "%s: format %s was written by a newer mlpipe (this one reads up "
+				  "to %s/%d); upgrade mlpipe",
+				  uri, format, name, max_major);
+	if (major)
+		*major = v;
+	return 0;
+}
+
+static int check_digest(const json_t *doc, const char *uri, int require, struct ml_err *err)
+{
+	const json_t *member = json_object_get(doc, "sha256");
+	if (!member)
+		return require ? ml_err_set(err, ML_ERR_DATA,
+					    "%s: no \"sha256\" member; the file is not an "
+					    "mlpipe artifact or was stripped",
+					    uri)
+			       : 0;
+	const char *want = json_string_value(member);
+	char got[ML_SHA256_HEX];
+	if (!want || strlen(want) != 64)
+		return ml_err_set(err, ML_ERR_DATA, "%s: \"sha256\" must be 64 hex digits", uri);
+	if (ml_artifact_digest(doc, got, err) < 0)
+		return -1;
+	if (strcasecmp(want, got) != 0)
+		return ml_err_set(err, ML_ERR_DATA,
+				  "%s: SHA-256 mismatch (recorded %.12s..., content %.12s...): the "
+				  "file was modified or corrupted; regenerate it",
+				  uri, want, got);
+	return 0;
+}
+
+json_t *ml_artifact_load(const char *uri, const char *name, int max_major, int require_digest,
+			 int *major, struct ml_err *err)
+{
+	size_t len;
+	char *text = ml_read_all(uri, ARTIFACT_MAX_BYTES, &len, err);
+	if (!text)
+		return NULL;
+	json_error_t jerr;
+	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(text);
+	if (!doc) {
+		ml_err_set(err, ML_ERR_DATA, "%s:%d:%d: %s", uri, jerr.line, jerr.column, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(doc)) {
+		ml_err_set(err, ML_ERR_DATA, "%s: expected a JSON object, found a %s", uri,
+			   json_is_array(doc) ? "list" : "scalar");
+		goto fail;
+	}
+	if (check_format(doc, uri, name, max_major, major, err) < 0 ||
+	    check_digest(doc, uri, require_digest, err) < 0)
+		goto fail;
+	return doc;
+fail:
+	json_decref(doc);
+	return NULL;
+}
