@@ -65,6 +65,8 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
 MAN_PAGES := $(wildcard man/*.1)
+MAN7_PAGES := $(wildcard man/*.7)
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 
 .PHONY: all check check-unit check-san check-cli check-fuzz bench demo deps install \
 	uninstall clean tests
@@ -166,11 +168,17 @@ install: all
 	install -m 755 $(FILTERS) $(DESTDIR)$(BINDIR)/
 	$(if $(PLUGINS),install -m 644 $(PLUGINS) $(DESTDIR)$(PLUGINDIR)/)
 	$(if $(MAN_PAGES),install -m 644 $(MAN_PAGES) $(DESTDIR)$(MANDIR)/man1/)
+	install -d $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR)
+	$(if $(MAN7_PAGES),install -m 644 $(MAN7_PAGES) $(DESTDIR)$(MANDIR)/man7/)
+	install -m 644 contrib/completion/mlpipe.bash $(DESTDIR)$(BASHCOMPDIR)/mlpipe
+	for t in $(FILTERS:$(B)/bin/%=%); do ln -sf mlpipe $(DESTDIR)$(BASHCOMPDIR)/$$t; done
 
 uninstall:
 	rm -f $(FILTERS:$(B)/bin/%=$(DESTDIR)$(BINDIR)/%)
 	rm -f $(PLUGINS:$(B)/lib/mlpipe/plugins/%=$(DESTDIR)$(PLUGINDIR)/%)
 	rm -f $(MAN_PAGES:man/%=$(DESTDIR)$(MANDIR)/man1/%)
+	rm -f $(MAN7_PAGES:man/%=$(DESTDIR)$(MANDIR)/man7/%)
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/mlpipe $(FILTERS:$(B)/bin/%=$(DESTDIR)$(BASHCOMPDIR)/%)
 
 clean:
 	rm -rf $(B)

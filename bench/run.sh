@@ -22,7 +22,8 @@ DATA=$B/numeric-1m.csv
 best_time() {
 	local best=999999 t
 	for _ in $(seq "$RUNS"); do
-		t=$( { /usr/bin/time -f %e "$@" >"$B/out" 2>/dev/null; } 2>&1 | tail -1)
+		/usr/bin/time -f %e -o "$B/time" "$@" >"$B/out" 2>/dev/null
+		t=$(tail -1 "$B/time")
 		best=$(echo "$t $best" | awk '{print ($1 < $2) ? $1 : $2}')
 	done
 	echo "$best"
@@ -34,6 +35,22 @@ ref=$(best_time mawk -F, 'NR > 1 {s += $2} END {printf "%.17g\n", s}' "$DATA"); 
 [ "$our_sum" = "$ref_sum" ] || { echo "sums differ: mlpipe $our_sum, mawk $ref_sum"; exit 1; }
 printf '%-28s %8s s\n' "mlpipe reader" "$ours" "mawk -F," "$ref"
 echo "ratio mlpipe/mawk: $(echo "$ours $ref" | awk '{printf "%.2f", $1 / $2}') (target <= 1.5; sums equal: $our_sum)"
+
+# ---- ml-preprocess: fit + apply, whole process, vs pandas + scikit-learn ----
+PY=/usr/bin/python3
+CAT=$B/categorical-1m.csv
+[ -s "$CAT" ] || "$B/gen_csv" 1000000 42 --categorical >"$CAT"
+if $PY -c 'import pandas, sklearn' 2>/dev/null; then
+	echo "== ml-preprocess fit + apply: $(wc -l <"$CAT") lines, 20 numeric + 3 categorical columns"
+	PREP="build/bin/ml-preprocess fit --target y --numeric-impute median --scale standard -o $B/recipe.json <$CAT &&
+	      build/bin/ml-preprocess apply $B/recipe.json -o $B/features.csv <$CAT"
+	ours=$(best_time sh -c "$PREP")
+	ref=$(best_time $PY bench/preprocess_ref.py "$CAT" "$B/features-ref.csv")
+	printf '%-28s %8s s\n' "ml-preprocess fit+apply" "$ours" "pandas+scikit-learn" "$ref"
+	echo "ratio reference/mlpipe: $(echo "$ours $ref" | awk '{printf "%.1f", $2 / $1}')x faster (target >= 5)"
+else
+	echo "== ml-preprocess: skipped (Debian's python3-pandas / python3-sklearn not installed)"
+fi
 
 if [ "$GB" != 0 ]; then
 	copies=$(awk -v gb="$GB" -v sz="$(stat -c %s "$DATA")" 'BEGIN {print int(gb * 1e9 / sz + 0.999)}')

@@ -143,7 +143,20 @@ static int cmd_fit(int argc, char **argv, int first)
 	struct ml_reader *r = open_inputs(argc, argv, first, &ro, &err);
 	if (!r)
 		return ml_fail(&err);
+	const char *name = first < argc ? argv[first] : "<stdin>";
+	if (ml_reader_ncols(r) == 0) {
+		ml_reader_close(r);
+		ml_err_set(&err, ML_ERR_DATA, "%s: empty input: no header and no rows", name);
+		return ml_fail(&err);
+	}
 	struct ml_recipe *recipe = ml_recipe_fit(r, &o, &err);
+	struct ml_stream_stats st;
+	ml_reader_stats(r, &st);
+	if (recipe && st.rows_read == st.rows_rejected) {
+		ml_err_set(&err, ML_ERR_DATA, "%s: no data rows to fit a recipe to", name);
+		ml_recipe_free(recipe);
+		recipe = NULL;
+	}
 	if (recipe) {
 		ml_stream_log_summary(r, NULL);
 		ml_info("%zu features from %zu input columns", ml_recipe_nfeatures(recipe),
@@ -159,7 +172,7 @@ static int cmd_fit(int argc, char **argv, int first)
 /* ---- apply ---- */
 
 static char *recipe_path;
-static int label_first;
+static int label_first, allow_missing;
 
 static const struct ml_opt apply_opts[] = {
 	{ "recipe", 'r', ML_OPT_STRING, &recipe_path, "FILE",
@@ -167,6 +180,8 @@ static const struct ml_opt apply_opts[] = {
 	{ "keep", 0, ML_OPT_LIST, &keep, "COLS", "copy these input columns to the output first (ids)" },
 	{ "label-first", 0, ML_OPT_FLAG, &label_first, NULL,
 	  "write the label first and no header: SageMaker's training CSV (with --no-header)" },
+	{ "allow-missing-columns", 0, ML_OPT_FLAG, &allow_missing, NULL,
+	  "a feature column absent from the input is missing in every row, not an error" },
 	ML_OPT_END,
 };
 
@@ -182,7 +197,29 @@ static int recipe_is_headerless(const struct ml_schema *s)
 	return s->n > 0;
 }
 
-/* The recipe's input schema plus --keep columns it does not already read. */
+/* Columns fitted with --keep travel with the recipe; apply --keep adds more. */
+static int collect_kept(const struct ml_recipe *recipe, struct ml_err *err)
+{
+	const struct ml_schema *in = ml_recipe_input_schema(recipe);
+	struct ml_strlist from_cli = keep;
+	memset(&keep, 0, sizeof keep);
+	int rc = 0;
+	/* SageMaker's training CSV is label and features only. */
+	for (size_t i = 0; i < in->n && rc == 0 && !label_first; i++)
+		if (in->cols[i].role == ML_ROLE_PASSTHROUGH)
+			rc = ml_strlist_push(&keep, in->cols[i].name, err);
+	for (size_t i = 0; i < from_cli.n && rc == 0; i++) {
+		size_t j = 0;
+		while (j < keep.n && strcmp(keep.items[j], from_cli.items[i]) != 0)
+			j++;
+		if (j == keep.n)
+			rc = ml_strlist_push(&keep, from_cli.items[i], err);
+	}
+	ml_strlist_clear(&from_cli);
+	return rc;
+}
+
+/* The recipe's input schema plus kept columns it does not already read. */
 static int apply_schema(const struct ml_recipe *recipe, struct ml_schema *s, long *keep_cols,
 			struct ml_err *err)
 {
@@ -198,6 +235,30 @@ static int apply_schema(const struct ml_recipe *recipe, struct ml_schema *s, lon
 			return -1;
 		keep_cols[i] = at >= 0 ? at : (long)s->n - 1;
 	}
+	return 0;
+}
+
+/*
+ * A feature column missing from a CSV header is almost always a mistake
+ * (a renamed column, the wrong file), so it is an error unless allowed.
+ * NDJSON objects may omit keys row by row: there absence is a missing value.
+ */
+static int check_columns(const struct ml_recipe *recipe, struct ml_reader *r, const char *name,
+			 struct ml_err *err)
+{
+	if (allow_missing || ml_reader_format(r) != ML_FMT_CSV)
+		return 0;
+	const struct ml_schema *in = ml_recipe_input_schema(recipe);
+	for (size_t i = 0; i < in->n; i++)
+		if (in->cols[i].role == ML_ROLE_FEATURE && ml_reader_find_column(r, in->cols[i].name) < 0)
+			return ml_err_set(err, ML_ERR_DATA,
+					  "%s: no column \"%s\", which the recipe needs (use "
+					  "--allow-missing-columns to treat it as missing)",
+					  name, in->cols[i].name);
+	for (size_t i = 0; i < keep.n; i++)
+		if (ml_reader_find_column(r, keep.items[i]) < 0)
+			return ml_err_set(err, ML_ERR_DATA, "%s: no column \"%s\" to keep", name,
+					  keep.items[i]);
 	return 0;
 }
 
@@ -296,7 +357,8 @@ static int transform_stream(struct ml_reader *r, struct apply_out *o, struct ml_
 	return rc;
 }
 
-static int run_apply(struct ml_recipe *recipe, struct ml_reader *r, struct ml_err *err)
+static int run_apply(struct ml_recipe *recipe, struct ml_reader *r, const char *input_name,
+		     struct ml_err *err)
 {
 	struct ml_schema s;
 	ml_schema_init(&s);
@@ -307,7 +369,8 @@ static int run_apply(struct ml_recipe *recipe, struct ml_reader *r, struct ml_er
 	o.with_target = target && ml_reader_find_column(r, target) >= 0;
 	struct ml_writer_opts wo;
 	int rc = -1;
-	if (keep_cols && apply_schema(recipe, &s, keep_cols, err) == 0 &&
+	if (keep_cols && check_columns(recipe, r, input_name, err) == 0 &&
+	    apply_schema(recipe, &s, keep_cols, err) == 0 &&
 	    ml_reader_bind(r, &s, 1, err) == 0 &&
 	    ml_stream_cli_writer_opts(&stream, ml_reader_format(r), &wo, err) == 0) {
 		if (label_first)
@@ -332,14 +395,16 @@ static int cmd_apply(int argc, char **argv, int first)
 			return ml_usage_error("apply needs a recipe: ml-preprocess apply RECIPE [FILE]...");
 		recipe_path = argv[first++];
 	}
-	if (label_first && keep.n)
-		return ml_usage_error("--label-first writes SageMaker's numeric training CSV; it cannot carry --keep columns");
 	struct ml_recipe *recipe = ml_recipe_load(recipe_path, &err);
 	if (!recipe)
 		return ml_fail(&err);
 	if (label_first && !ml_recipe_target(recipe)) {
 		ml_recipe_free(recipe);
 		return ml_usage_error("--label-first: the recipe %s has no target column", recipe_path);
+	}
+	if (label_first && keep.n) {
+		ml_recipe_free(recipe);
+		return ml_usage_error("--label-first writes SageMaker's numeric training CSV; it cannot carry --keep columns");
 	}
 	struct ml_reader_opts ro;
 	int rc = 0;
@@ -348,7 +413,8 @@ static int cmd_apply(int argc, char **argv, int first)
 	} else {
 		ro.header = !recipe_is_headerless(ml_recipe_input_schema(recipe));
 		struct ml_reader *r = open_inputs(argc, argv, first, &ro, &err);
-		if (!r || run_apply(recipe, r, &err) < 0)
+		if (!r || collect_kept(recipe, &err) < 0 ||
+		    run_apply(recipe, r, first < argc ? argv[first] : "<stdin>", &err) < 0)
 			rc = ml_fail(&err);
 		ml_reader_close(r);
 	}
@@ -392,7 +458,7 @@ static int split_shares(struct ml_split_opts *o)
 	size_t n;
 	const char *text = split_ratios ? split_ratios : o->n == 3 ? "0.7,0.15,0.15" : "0.8,0.2";
 	if (ml_split_parse_ratios(text, o->ratios, &n, &err) < 0)
-		return ml_usage_error("--ratios: %s", err.msg);
+		return ml_usage_error("%s", err.msg);
 	if (n != o->n)
 		return ml_usage_error("--ratios gives %zu shares for %zu outputs", n, o->n);
 	return 0;
@@ -405,6 +471,8 @@ static int cmd_split(int argc, char **argv, int first)
 	int rc = split_outputs(&o);
 	if (rc || (rc = split_shares(&o)))
 		return rc;
+	if (stream.output_format)
+		return ml_usage_error("split copies rows verbatim; --output-format does not apply");
 	struct ml_reader_opts ro;
 	if (ml_stream_cli_reader_opts(&stream, &ro, &err) < 0)
 		return ml_fail(&err);
@@ -450,17 +518,30 @@ static const char top_summary[] =
 	"  split   split data into train/validation/test\n\n"
 	"Run 'ml-preprocess COMMAND --help' for a command's options.";
 
+#define NSUB (sizeof subcommands / sizeof *subcommands)
+
 static int run_subcommand(const struct subcommand *sc, int argc, char **argv)
 {
 	struct ml_err err = ML_ERR_INIT;
 	ml_stream_cli_init(&stream);
-	const struct ml_opt *tables[] = { sc->opts, output_opts, ml_stream_cli_options(&stream), NULL };
+	/* split names its outputs itself: no -o. */
+	const struct ml_opt *own = sc->run == cmd_split ? NULL : output_opts;
+	const struct ml_opt *tables[] = { sc->opts, ml_stream_cli_options(&stream), own, NULL };
+	/* The preprocess: section serves all three commands. */
+	const struct ml_opt *siblings[NSUB + 2] = { 0 };
+	size_t ns = 0;
+	for (size_t i = 0; i < NSUB; i++)
+		if (&subcommands[i] != sc)
+			siblings[ns++] = subcommands[i].opts;
+	if (!own)
+		siblings[ns++] = output_opts;
 	const struct ml_cli cli = { .tool = "ml-preprocess",
 				    .section = "preprocess",
 				    .synopsis = sc->synopsis,
 				    .summary = sc->summary,
 				    .tables = tables,
-				    .exit_status = exit_status };
+				    .exit_status = exit_status,
+				    .config_siblings = siblings };
 	int first;
 	int status = ml_cli_parse(&cli, argc, argv, &first, &err);
 	if (status != ML_CLI_CONTINUE)
@@ -471,7 +552,7 @@ static int run_subcommand(const struct subcommand *sc, int argc, char **argv)
 static int cmd_preprocess(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
-	for (size_t i = 0; name && i < sizeof subcommands / sizeof *subcommands; i++)
+	for (size_t i = 0; name && i < NSUB; i++)
 		if (!strcmp(name, subcommands[i].name))
 			return run_subcommand(&subcommands[i], argc - 1, argv + 1);
 	static const struct ml_opt none[] = { ML_OPT_END };

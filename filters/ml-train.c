@@ -111,6 +111,8 @@ static int cmd_train(int argc, char **argv)
 	int status = ml_cli_parse(&cli, argc, argv, &first, &err);
 	if (status != ML_CLI_CONTINUE)
 		return ml_cli_exit(status, &err);
+	if (!T.target)
+		return ml_usage_error("the column to predict is required: --target COL");
 	return ml_not_built_yet(T.algorithm == 0 ? "training with -a gbtree" : "training with -a linear");
 }
 

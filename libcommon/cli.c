@@ -385,6 +385,16 @@ static int apply_config_value(struct slot *s, const json_t *value, const char *w
 	return rc;
 }
 
+static int sibling_key(const char *key)
+{
+	const struct ml_opt *const *t = P.cli->config_siblings;
+	for (; t && *t; t++)
+		for (const struct ml_opt *o = *t; o->name; o++)
+			if (same_name(o->name, key))
+				return 1;
+	return 0;
+}
+
 static int apply_config(struct ml_err *err)
 {
 	if (!config_section)
@@ -395,6 +405,8 @@ static int apply_config(struct ml_err *err)
 		char where[256];
 		snprintf(where, sizeof where, "%s: %s.%s", common.config, P.cli->section, key);
 		struct slot *s = slot_by_name(key);
+		if (!s && sibling_key(key))
+			continue;
 		if (!s || (s->opt->flags & ML_OPTF_CLI_ONLY)) {
 			const char *hint = closest_option(key);
 			return ml_err_set(err, ML_ERR_CONFIG, "%s: %s has no option \"%s\"%s%s%s",
@@ -472,6 +484,18 @@ static int unknown_option(char **argv, struct ml_err *err)
 	char name[128];
 	snprintf(name, sizeof name, "%s", arg + 2);
 	name[strcspn(name, "=")] = '\0';
+	size_t len = strlen(name), matches = 0;
+	char list[256] = "";
+	for (size_t i = 0; i < P.nslots && len; i++) {
+		const char *opt = P.slots[i].opt->name;
+		if (strncmp(opt, name, len) != 0)
+			continue;
+		matches++;
+		size_t used = strlen(list);
+		snprintf(list + used, sizeof list - used, " --%s", opt);
+	}
+	if (matches > 1)
+		return ml_err_set(err, ML_ERR_USAGE, "option '--%s' is ambiguous; possibilities:%s", name, list);
 	const char *hint = closest_option(name);
 	return ml_err_set(err, ML_ERR_USAGE, "unrecognized option '--%s'%s%s%s", name,
 			  hint ? "; did you mean '--" : "", hint ? hint : "", hint ? "'?" : "");
@@ -640,7 +664,11 @@ void ml_cli_usage(const struct ml_cli *cli)
 	printf("Usage: %s\n", cli->synopsis ? cli->synopsis : cli->tool);
 	if (cli->summary)
 		printf("%s\n", cli->summary);
-	printf("\nOptions:\n");
+	int any = 0;
+	for (size_t t = 0; cli->tables && cli->tables[t]; t++)
+		any |= cli->tables[t]->name != NULL;
+	if (any)
+		printf("\nOptions:\n");
 	for (size_t t = 0; cli->tables && cli->tables[t]; t++)
 		for (const struct ml_opt *o = cli->tables[t]; o->name; o++)
 			print_option(o);

@@ -13,6 +13,7 @@
 
 #include "mlpipe/buf.h"
 #include "mlpipe/kll.h"
+#include "mlpipe/num.h"
 
 #define MAX_LEVELS 64
 #define MIN_K 8
@@ -106,7 +107,7 @@ static int compact(struct ml_kll *s, size_t h, struct ml_err *err)
 		s->cap0 = capacity(s, 0);
 	}
 	struct level *l = &s->levels[h];
-	qsort(l->v, l->n, sizeof *l->v, cmp_double);
+	ml_sort_doubles(l->v, l->n);
 	size_t pairs = l->n / 2, offset = (size_t)coin(s);
 	for (size_t i = 0; i < pairs; i++)
 		if (push(&s->levels[h + 1], l->v[2 * i + offset], err) < 0)

@@ -165,20 +165,207 @@ enum ml_num_status ml_parse_double(const char *s, size_t len, double *out)
 }
 
 /* Integers print without a fraction; the common case for counts and ids. */
+static size_t put_uint(uint64_t u, char *buf);
+
 static size_t fmt_integer(double v, char *buf)
 {
-	char tmp[24];
-	int neg = v < 0;
-	uint64_t u = (uint64_t)(neg ? -v : v);
-	size_t n = 0, len = 0;
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
-	if (neg)
+	size_t len = 0;
+	if (v < 0)
 		buf[len++] = '-';
-	while (n)
-		buf[len++] = tmp[--n];
+	len += put_uint((uint64_t)fabs(v), buf + len);
+	buf[len] = '\0';
+	return len;
+}
+
+/*
+ * Formatting: the fewest of 15, 16 or 17 significant digits that read back
+ * as exactly v, without printf on the hot path.  v = f * 2^-shift exactly;
+ * the decimal n * 10^-q nearest to it is found with 128-bit integers, and it
+ * reads back as v when it lies strictly inside v's rounding interval, i.e.
+ * |n * 2^shift - f * 10^q| < 10^q / 2 (a quarter below a power of two).
+ * 17 digits always do.
+ */
+struct digits {
+	uint64_t m;	/* significant digits */
+	int exp10;	/* value = m * 10^exp10 */
+};
+
+typedef unsigned __int128 u128;
+
+static const uint64_t pow10_u64[20] = {
+	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
+	10000000000, 100000000000, 1000000000000, 10000000000000, 100000000000000,
+	1000000000000000, 10000000000000000, 100000000000000000, 1000000000000000000,
+	10000000000000000000u,
+};
+
+static u128 pow10_u128(int q)	/* 0 <= q <= 38 */
+{
+	return q <= 19 ? pow10_u64[q] : (u128)pow10_u64[19] * pow10_u64[q - 19];
+}
+
+/* want >> shift rounded to nearest, ties to even. */
+static uint64_t round_shift(u128 want, int shift)
+{
+	u128 n = want >> shift;
+	u128 rem = want - (n << shift), half = (u128)1 << (shift - 1);
+	if (rem > half || (rem == half && (n & 1)))
+		n++;
+	return (uint64_t)n;
+}
+
+/* Does n * 10^-q read back as f * 2^-shift?  want = f * 10^q. */
+static int reads_back(uint64_t n, u128 want, u128 p10, uint64_t f, int shift)
+{
+	u128 got = (u128)n << shift;
+	u128 diff = got > want ? got - want : want - got;
+	if (got < want && f == UINT64_C(1) << 52)
+		return 4 * diff < p10;	/* the gap below a power of two is half */
+	return 2 * diff < p10;
+}
+
+/*
+ * The k-digit decimal nearest to v, from n17 (itself rounded, so on a tie
+ * either neighbour may be the nearer), if it reads back as v.  The farther
+ * neighbour can only read back when the nearer one is a tie or v sits just
+ * above a power of two, where the rounding interval is lopsided.
+ */
+static int shorter(uint64_t n17, uint64_t div, u128 want, u128 p10, uint64_t f, int shift,
+		   uint64_t *out)
+{
+	uint64_t lo = n17 / div, rem = n17 % div;
+	uint64_t nearer = 2 * rem >= div ? lo + 1 : lo;
+	if (reads_back(nearer, want, p10, f, shift))
+		return *out = nearer, 1;
+	uint64_t farther = nearer == lo ? lo + 1 : lo;
+	if ((2 * rem == div || f == UINT64_C(1) << 52) && reads_back(farther, want, p10, f, shift))
+		return *out = farther, 1;
+	return 0;
+}
+
+/* A first guess at floor(log10(a)) from the binary exponent; may be one low. */
+static int decimal_exponent_guess(int binary_exp)
+{
+	/* 78913 / 2^18 ~ log10(2); arithmetic shift floors negative values too. */
+	return ((binary_exp - 1) * 78913) >> 18;
+}
+
+static int shortest_digits(double a, struct digits *d)
+{
+	int ex;
+	uint64_t f = (uint64_t)ldexp(frexp(a, &ex), 53);
+	int shift = 53 - ex;
+	if (shift < 1 || shift > 120)
+		return -1;	/* huge integers and tiny values: left to printf */
+	int E = decimal_exponent_guess(ex);
+	for (int attempt = 0; attempt < 2; attempt++, E++) {
+		int q = 16 - E;	/* 17 significant digits */
+		if (q < 2 || q > 22)
+			return -1;
+		u128 p15 = pow10_u128(q - 2), want15 = (u128)f * p15;
+		u128 want16 = want15 * 10, want17 = want16 * 10;
+		uint64_t n17 = round_shift(want17, shift);
+		if (n17 < pow10_u64[16])
+			return -1;	/* cannot happen: the guess is never high */
+		if (n17 > pow10_u64[17])
+			continue;	/* the guess was one low: 18 digits */
+		/* 15 digits can read back only if n17 is within ~12 of a multiple of 100
+		 * (the rounding interval spans at most 2^-53 of v); skip the test otherwise. */
+		uint64_t r100 = n17 % 100;
+		if ((r100 <= 12 || r100 >= 88) && shorter(n17, 100, want15, p15, f, shift, &d->m)) {
+			d->exp10 = 2 - q;
+		} else if (shorter(n17, 10, want16, p15 * 10, f, shift, &d->m)) {
+			d->exp10 = 1 - q;
+		} else {
+			d->m = n17;
+			d->exp10 = -q;
+		}
+		while (d->m % 10 == 0) {
+			d->m /= 10;
+			d->exp10++;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static const char two_digits[201] = "00010203040506070809101112131415161718192021222324"
+				    "25262728293031323334353637383940414243444546474849"
+				    "50515253545556575859606162636465666768697071727374"
+				    "75767778798081828384858687888990919293949596979899";
+
+/* Exactly eight digits of x < 10^8, as two independent halves (ILP). */
+static void put_8digits(uint32_t x, char *buf)
+{
+	uint32_t hi = x / 10000, lo = x % 10000;
+	memcpy(buf, two_digits + 2 * (hi / 100), 2);
+	memcpy(buf + 2, two_digits + 2 * (hi % 100), 2);
+	memcpy(buf + 4, two_digits + 2 * (lo / 100), 2);
+	memcpy(buf + 6, two_digits + 2 * (lo % 100), 2);
+}
+
+static size_t put_small(uint32_t x, char *buf)	/* x < 10^8, no leading zeros */
+{
+	char tmp[8];
+	put_8digits(x, tmp);
+	size_t skip = 0;
+	while (skip < 7 && tmp[skip] == '0')
+		skip++;
+	memcpy(buf, tmp + skip, 8 - skip);
+	return 8 - skip;
+}
+
+/* The decimal digits of u, eight at a time rather than one divide per digit. */
+static size_t put_uint(uint64_t u, char *buf)
+{
+	if (u < 100000000)
+		return put_small((uint32_t)u, buf);
+	size_t len;
+	if (u < UINT64_C(10000000000000000)) {
+		len = put_small((uint32_t)(u / 100000000), buf);
+	} else {
+		uint64_t top = u / 100000000;
+		len = put_small((uint32_t)(top / 100000000), buf);
+		put_8digits((uint32_t)(top % 100000000), buf + len);
+		len += 8;
+	}
+	put_8digits((uint32_t)(u % 100000000), buf + len);
+	return len + 8;
+}
+
+/* As printf's %g would lay the digits out: fixed for 1e-5 <= |v| < 1e17. */
+static size_t layout(int negative, const struct digits *d, char *buf)
+{
+	char dig[24];
+	size_t nd = put_uint(d->m, dig), len = 0;
+	int point = (int)nd + d->exp10;	/* digits before the decimal point */
+	if (negative)
+		buf[len++] = '-';
+	if (point > 17 || point < -3) {	/* %.17g's rule */
+		buf[len++] = dig[0];
+		if (nd > 1) {
+			buf[len++] = '.';
+			memcpy(buf + len, dig + 1, nd - 1);
+			len += nd - 1;
+		}
+		int x = point - 1;
+		len += (size_t)sprintf(buf + len, "e%c%02d", x < 0 ? '-' : '+', x < 0 ? -x : x);
+	} else if (point <= 0) {
+		buf[len++] = '0';
+		buf[len++] = '.';
+		for (int i = point; i < 0; i++)
+			buf[len++] = '0';
+		memcpy(buf + len, dig, nd);
+		len += nd;
+	} else {
+		for (int i = 0; i < point; i++)
+			buf[len++] = i < (int)nd ? dig[i] : '0';
+		if ((int)nd > point) {
+			buf[len++] = '.';
+			memcpy(buf + len, dig + point, nd - (size_t)point);
+			len += nd - (size_t)point;
+		}
+	}
 	buf[len] = '\0';
 	return len;
 }
@@ -191,7 +378,10 @@ size_t ml_fmt_double(double v, char *buf)
 	}
 	if (fabs(v) < 1e15 && v == (double)(int64_t)v && !(v == 0 && signbit(v)))
 		return fmt_integer(v, buf);
-	/* Shortest of %.15g .. %.17g that reads back exactly. */
+	struct digits d;
+	if (isfinite(v) && v != 0 && shortest_digits(fabs(v), &d) == 0)
+		return layout(signbit(v) != 0, &d, buf);
+	/* Tiny, huge and infinite values: rare enough for printf. */
 	for (int prec = 15; prec <= 17; prec++) {
 		int n = snprintf(buf, ML_NUM_BUFSZ, "%.*g", prec, v);
 		if (prec == 17 || strtod(buf, NULL) == v)
@@ -214,4 +404,100 @@ size_t ml_fmt_float(float v, char *buf)
 			return (size_t)n;
 	}
 	return 0;
+}
+
+/*
+ * Sorting doubles (no NaN): introsort with the comparison inlined, several
+ * times faster than qsort() with a callback, which KLL compaction and
+ * histogram binning call millions of times.
+ */
+static void swap_d(double *a, double *b)
+{
+	double t = *a;
+	*a = *b;
+	*b = t;
+}
+
+static void insertion_sort(double *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		double x = v[i];
+		size_t j = i;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
+static void sift_down(double *v, size_t root, size_t n)
+{
+	for (size_t child; (child = 2 * root + 1) < n; root = child) {
+		if (child + 1 < n && v[child + 1] > v[child])
+			child++;
+		if (!(v[child] > v[root]))
+			return;
+		swap_d(&v[child], &v[root]);
+	}
+}
+
+static void heap_sort(double *v, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift_down(v, i, n);
+	for (size_t end = n; end-- > 1;) {
+		swap_d(&v[0], &v[end]);
+		sift_down(v, 0, end);
+	}
+}
+
+/* Hoare partition around the median of three; returns the split point. */
+static size_t partition(double *v, size_t n)
+{
+	size_t mid = n / 2;
+	if (v[mid] < v[0])
+		swap_d(&v[mid], &v[0]);
+	if (v[n - 1] < v[0])
+		swap_d(&v[n - 1], &v[0]);
+	if (v[n - 1] < v[mid])
+		swap_d(&v[n - 1], &v[mid]);
+	double pivot = v[mid];
+	size_t i = 0, j = n - 1;
+	for (;;) {
+		while (v[i] < pivot)
+			i++;
+		while (v[j] > pivot)
+			j--;
+		if (i >= j)
+			return j + 1;
+		swap_d(&v[i++], &v[j--]);
+	}
+}
+
+static void intro_sort(double *v, size_t n, int depth)
+{
+	while (n > 16) {
+		if (depth-- == 0) {
+			heap_sort(v, n);
+			return;
+		}
+		size_t split = partition(v, n);
+		/* Recurse into the smaller side, loop on the larger: O(log n) stack. */
+		if (split < n - split) {
+			intro_sort(v, split, depth);
+			v += split;
+			n -= split;
+		} else {
+			intro_sort(v + split, n - split, depth);
+			n = split;
+		}
+	}
+	insertion_sort(v, n);
+}
+
+void ml_sort_doubles(double *v, size_t n)
+{
+	int depth = 0;
+	for (size_t m = n; m > 1; m >>= 1)
+		depth += 2;
+	intro_sort(v, n, depth);
 }

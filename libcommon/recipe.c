@@ -408,6 +408,10 @@ static int fit_numeric(struct rcol *c, const struct num_stats *st, const struct 
 	/* Statistics of what the scaler will see: imputed, clipped, log1p'd. */
 	struct moments m = { ns, 0, 0, 0, INFINITY, -INFINITY };
 	ml_kll_visit(st->sketch, accumulate, &m);
+	if (m.w > 0) {	/* a compacted sketch may have dropped the extremes; these are exact */
+		m.min = transform_numeric(ns, ml_kll_min(st->sketch));
+		m.max = transform_numeric(ns, ml_kll_max(st->sketch));
+	}
 	if (isnan(ns->clip_lo) && isnan(ns->clip_hi)) {	/* exact sums beat the sketch */
 		m.mean = ns->log1p ? st->lmean : st->mean;
 		m.m2 = ns->log1p ? st->lm2 : st->m2;
@@ -481,7 +485,9 @@ static int fit_categorical(struct rcol *c, const struct cat_stats *st, const str
 	if (failed)
 		return -1;
 	qsort(cs->levels, cs->nlevels, sizeof *cs->levels, by_name);
-	cs->other = keep < n || cs->unseen == ML_UNSEEN_OTHER;
+	/* With unseen -> missing, levels past max_levels are missing too: apply
+	 * cannot tell a rare level seen at fit time from a new one. */
+	cs->other = cs->unseen == ML_UNSEEN_OTHER;
 	return index_levels(cs, err);
 }
 
@@ -787,6 +793,18 @@ json_t *ml_recipe_to_json(const struct ml_recipe *rc)
 			 features);
 }
 
+/* A boolean member: absent is false (hand-written recipes), anything but true/false is refused. */
+static int bool_field(const json_t *o, const char *key, int *out, const char *what, const char *col,
+		      struct ml_err *err)
+{
+	const json_t *v = json_object_get(o, key);
+	if (v && !json_is_boolean(v))
+		return ml_err_set(err, ML_ERR_DATA, "%s: column \"%s\": \"%s\" must be true or false", what,
+				  col, key);
+	*out = json_is_true(v);
+	return 0;
+}
+
 static int enum_field(const json_t *o, const char *key, const char *const *names, size_t n, int *out,
 		      const char *what, const char *col, struct ml_err *err)
 {
@@ -819,7 +837,8 @@ static int numeric_from_json(struct rcol *c, const json_t *o, const char *what, 
 		return -1;
 	ns->impute = (enum ml_impute)imp;
 	ns->scale = (enum ml_scale)sc;
-	ns->log1p = json_is_true(json_object_get(o, "log1p"));
+	if (bool_field(o, "log1p", &ns->log1p, what, c->name, err) < 0)
+		return -1;
 	if (finite_or_null(json_object_get(o, "fill"), &ns->fill) < 0 ||
 	    (ns->impute != ML_IMPUTE_NONE && isnan(ns->fill)) ||
 	    finite_or_null(json_object_get(o, "center"), &ns->center) < 0 || isnan(ns->center) ||
@@ -848,7 +867,8 @@ static int categorical_from_json(struct rcol *c, const json_t *o, const char *wh
 	cs->impute = (enum ml_impute)imp;
 	cs->encode = (enum ml_encode)enc;
 	cs->unseen = (enum ml_unseen)uns;
-	cs->other = json_is_true(json_object_get(o, "other"));
+	if (bool_field(o, "other", &cs->other, what, c->name, err) < 0)
+		return -1;
 	if (!json_is_array(levels) || json_array_size(levels) > (1u << 20))
 		return ml_err_set(err, ML_ERR_DATA, "%s: column \"%s\": \"levels\" must be an array", what, c->name);
 	if (json_is_string(fill) && !(cs->fill = ml_strdup(json_string_value(fill), err)))
@@ -910,7 +930,8 @@ static int recipe_from_json(struct ml_recipe *rc, const json_t *j, const char *w
 	if (json_array_size(cols) > rc->input.n)
 		return ml_err_set(err, ML_ERR_DATA, "%s: more recipe columns than input columns", what);
 	rc->rows = rows > 0 ? (uint64_t)rows : 0;
-	rc->log1p_target = json_is_true(json_object_get(j, "target_log1p"));
+	if (bool_field(j, "target_log1p", &rc->log1p_target, what, "(recipe)", err) < 0)
+		return -1;
 	rc->target_col = -1;
 	if (json_is_string(target)) {
 		rc->target_col = ml_schema_find(&rc->input, json_string_value(target));

@@ -51,7 +51,7 @@ int ml_split_parse_ratios(const char *text, double *ratios, size_t *n, struct ml
 	double sum = 0;
 	const char *p = text;
 	*n = 0;
-	while (*p) {
+	for (;;) {
 		char *end;
 		double v = strtod(p, &end);
 		if (end == p || !(v > 0 && v <= 1) || (*end && *end != ','))
@@ -61,19 +61,24 @@ int ml_split_parse_ratios(const char *text, double *ratios, size_t *n, struct ml
 			return ml_err_set(err, ML_ERR_USAGE, "--ratios %s: at most %d shares", text, ML_SPLIT_MAX);
 		ratios[(*n)++] = v;
 		sum += v;
-		p = *end ? end + 1 : end;
+		if (!*end)
+			break;
+		p = end + 1;	/* a comma must be followed by a number */
 	}
-	if (*n == 0 || fabs(sum - 1) > 1e-9)
+	if (fabs(sum - 1) > 1e-9)
 		return ml_err_set(err, ML_ERR_USAGE, "--ratios %s: the shares must add up to 1 (they add up to %g)", text,
 				  sum);
 	return 0;
 }
 
-static void close_all(struct ml_ostream **out, size_t n, int commit, struct ml_err *err)
+/* Close every share; after one fails to commit, the rest are discarded. */
+static int close_all(struct ml_ostream **out, size_t n, int commit, struct ml_err *err)
 {
+	int rc = 0;
 	for (size_t i = 0; i < n; i++)
-		if (out[i] && ml_ostream_close(out[i], commit, err) < 0)
-			commit = 0;
+		if (out[i] && ml_ostream_close(out[i], commit && rc == 0, err) < 0)
+			rc = -1;
+	return rc;
 }
 
 static int open_all(struct ml_reader *r, const struct ml_split_opts *o, struct ml_ostream **out, struct ml_err *err)
@@ -105,6 +110,8 @@ int ml_split_run(struct ml_reader *r, const struct ml_split_opts *o, uint64_t *c
 	struct ml_record rec;
 	long key = -1;
 	int rc;
+	if (o->n < 1 || o->n > ML_SPLIT_MAX)
+		return ml_err_set(err, ML_ERR_USAGE, "a split needs 1 to %d outputs, not %zu", ML_SPLIT_MAX, o->n);
 	if (o->by && (key = ml_reader_find_column(r, o->by)) < 0)
 		return ml_err_set(err, ML_ERR_DATA, "--by %s: no such column in the input", o->by);
 	memset(counts, 0, o->n * sizeof *counts);
@@ -121,8 +128,7 @@ int ml_split_run(struct ml_reader *r, const struct ml_split_opts *o, uint64_t *c
 	}
 	if (rc < 0)
 		goto fail;
-	close_all(out, o->n, 1, err);
-	return err && err->class != ML_ERR_NONE ? -1 : 0;
+	return close_all(out, o->n, 1, err);
 fail:
 	close_all(out, o->n, 0, NULL);
 	return -1;

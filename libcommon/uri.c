@@ -291,29 +291,57 @@ static int open_temp_beside(const char *path, struct file_sink *f, struct ml_err
 	return fd;
 }
 
+/*
+ * Where an atomic write renames its temp file: the path itself, or for a
+ * symlink the file it points to (the link stays a link).  Returns 1 when
+ * the target exists and is not a regular file (a FIFO, /dev/stdout, a
+ * device): such a target is written in place, since renaming over it would
+ * replace it.  -1 on error.
+ */
+static int atomic_target(const char *path, char **target, struct ml_err *err)
+{
+	struct stat st, lst;
+	*target = NULL;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return 1;
+	if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && (*target = realpath(path, NULL)))
+		return 0;
+	*target = ml_strdup(path, err);
+	return *target ? 0 : -1;
+}
+
+static int open_plain(const char *uri, const char *path, enum ml_write_mode mode,
+		      struct ml_err *err)
+{
+	int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (mode == ML_WRITE_APPEND ? O_APPEND : O_TRUNC);
+	int fd = open(path, flags, 0666);
+	if (fd < 0)
+		ml_err_errno(err, errno, "%s: cannot open for writing", uri);
+	return fd;
+}
+
 static struct ml_ostream *open_local_write(const char *uri, const char *path,
 					   enum ml_write_mode mode, struct ml_err *err)
 {
 	struct file_sink *f = ml_calloc(1, sizeof *f, err);
 	if (!f)
 		return NULL;
-	int fd;
+	int fd, in_place = 1;
 	const char *name = uri;
 	if (strcmp(path, "-") == 0) {
-		fd = STDOUT_FILENO;
 		name = "<stdout>";
-	} else if (mode == ML_WRITE_ATOMIC) {
-		if (!(f->target = ml_strdup(path, err)) || (fd = open_temp_beside(path, f, err)) < 0)
-			goto fail;
-		f->owns_fd = 1;
-	} else {
-		int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (mode == ML_WRITE_APPEND ? O_APPEND : O_TRUNC);
-		if ((fd = open(path, flags, 0666)) < 0) {
-			ml_err_errno(err, errno, "%s: cannot open for writing", uri);
-			goto fail;
-		}
-		f->owns_fd = 1;
+		fd = STDOUT_FILENO;
+		in_place = 0;
+	} else if (mode == ML_WRITE_ATOMIC && (in_place = atomic_target(path, &f->target, err)) < 0) {
+		goto fail;
 	}
+	if (in_place == 0 && f->target)
+		fd = open_temp_beside(f->target, f, err);
+	else if (in_place)
+		fd = open_plain(uri, path, mode, err);
+	if (fd < 0)
+		goto fail;
+	f->owns_fd = fd != STDOUT_FILENO;
 	struct ml_ostream *s = ostream_new(name, fd, f, err);
 	if (s)
 		return s;

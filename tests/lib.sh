@@ -20,7 +20,7 @@ ok() { echo "ok - $1"; }
 not_ok() { echo "not ok - $1"; shift; for l in "$@"; do echo "    $l"; done; _failures=$((_failures + 1)); }
 
 # run CMD...: capture stdout, stderr and exit status (stdin from /dev/null unless redirected).
-run() { out=$("$@" 2>"$T/.stderr"); rc=$?; err=$(cat "$T/.stderr"); }
+run() { out=$("$@" </dev/null 2>"$T/.stderr"); rc=$?; err=$(cat "$T/.stderr"); }
 # run_in FILE CMD...: same with stdin from FILE.
 run_in() { local f=$1; shift; out=$("$@" <"$f" 2>"$T/.stderr"); rc=$?; err=$(cat "$T/.stderr"); }
 

@@ -87,6 +87,46 @@ MLPIPE_PREPROCESS_SCALE=minmax run_in "$T/holes.csv" ml-preprocess fit --config 
 	--categorical-impute most-frequent
 expect_file_eq <(printf '%s\n' "$out") "$T/r-minmax.json" "environment overrides the config file"
 
+# ---- kept columns, missing columns, shared config ----
+ml-preprocess fit --target price --keep make <"$CARS" >"$T/r-keep.json"
+run_in "$CARS" ml-preprocess apply "$T/r-keep.json"
+expect_match "$(printf '%s\n' "$out" | head -2 | tr '\n' ' ')" '^make,price,.* Buick,22661.05,' "fit --keep columns are written first by apply"
+expect_no_match "$(printf '%s\n' "$out" | head -1)" 'make=' "a kept column is not a feature"
+run_in "$T/nolabel.csv" ml-preprocess apply "$T/r-standard.json" --keep model
+expect_rc 65 "--keep of a column the input lacks exits 65"
+expect_match "$err" 'no column "model" to keep' "--keep of a missing column: says which"
+cut -d, -f1,3- "$CARS" >"$T/nomileage.csv"
+run_in "$T/nomileage.csv" ml-preprocess apply "$T/r-standard.json"
+expect_rc 65 "a feature column missing from the input exits 65"
+expect_match "$err" 'no column "mileage", which the recipe needs' "missing feature column: named"
+run_in "$T/nomileage.csv" ml-preprocess apply "$T/r-keep.json" --allow-missing-columns
+expect_rc 0 "--allow-missing-columns goes on"
+expect_eq "$(printf '%s\n' "$out" | sed -n 2p | cut -d, -f3)" "" "--allow-missing-columns: the feature is missing (no imputation fitted)"
+{ head -1 "$CARS" | sed 's/$/,extra/'; tail -n +2 "$CARS" | sed 's/$/,x/'; } >"$T/extra.csv"
+run_in "$T/extra.csv" ml-preprocess apply "$T/r-standard.json"
+expect_eq "$out" "$(ml-preprocess apply "$T/r-standard.json" <"$CARS")" "extra input columns are ignored"
+{ head -1 "$CARS"; echo "15000,lots,Buick,sedan,4,4,1,1,1"; } >"$T/wrongtype.csv"
+run_in "$T/wrongtype.csv" ml-preprocess apply "$T/r-standard.json"
+expect_rc 65 "a word in a numeric column exits 65"
+expect_match "$err" '<stdin>:2:7: ' "wrong type: line and column named"
+printf 'preprocess:\n  target: price\n  keep: make\n  train: %s\n' "$T/x.csv" >"$T/shared.yaml"
+run_in "$CARS" ml-preprocess apply --config "$T/shared.yaml" "$T/r-standard.json" -o "$T/shared.csv"
+expect_rc 0 "apply accepts the keys fit and split take from the shared preprocess: section"
+run_in "$CARS" ml-preprocess split --train "$T/a" --test "$T/b" --output-format ndjson
+expect_rc 64 "split refuses --output-format (rows are copied verbatim)"
+run_in /dev/null ml-preprocess fit --target price
+expect_rc 65 "fit on empty input exits 65"
+expect_match "$err" '<stdin>: empty input' "fit on empty input: says so"
+head -1 "$CARS" >"$T/header-only.csv"
+run_in "$T/header-only.csv" ml-preprocess fit --target price
+expect_rc 65 "fit on a header alone exits 65"
+expect_match "$err" 'no data rows' "fit on a header alone: says so"
+mkfifo "$T/fifo"
+cat "$T/fifo" >"$T/from-fifo" &
+ml-preprocess fit --target price -o "$T/fifo" <"$CARS"
+wait
+expect_eq "$(test -p "$T/fifo" && head -2 "$T/from-fifo" | tail -1)" '  "format": "mlpipe.recipe/1",' "-o to a FIFO writes through it, not over it"
+
 # ---- bad input ----
 { head -3 "$CARS"; echo "1,2,3"; tail -n +4 "$CARS"; } >"$T/ragged.csv"
 run_in "$T/ragged.csv" ml-preprocess apply "$T/r-standard.json"
@@ -115,6 +155,13 @@ if cmp -s "$T/tr.csv" "$T/tr.first"; then not_ok "split: another seed, another s
 ml-preprocess split --train "$T/tr.csv" --test "$T/te.csv" --ratios 0.5,0.5 --by make <"$CARS"
 both=$(comm -12 <(tail -n +2 "$T/tr.csv" | cut -d, -f3 | sort -u) <(tail -n +2 "$T/te.csv" | cut -d, -f3 | sort -u))
 expect_eq "$both" "" "split --by make: no make in both outputs"
+
+awk 'BEGIN{print "id,x"; for(i=0;i<100000;i++) print i "," i%97}' >"$T/100k.csv"
+ml-preprocess split --train "$T/tr.csv" --validation "$T/va.csv" --test "$T/te.csv" --seed 3 <"$T/100k.csv"
+shares=$(for f in tr va te; do echo $(($(wc -l <"$T/$f.csv") - 1)); done | tr '\n' ' ')
+expect_match "$(echo "$shares" | awk '{t=$1+$2+$3; d1=$1/t-0.7; d2=$2/t-0.15; d3=$3/t-0.15;
+	print (t==100000 && d1*d1<1e-4 && d2*d2<1e-4 && d3*d3<1e-4) ? "within" : "off"}')" '^within$' \
+	"split of 100,000 rows: every share within 1% of its ratio ($shares)"
 
 run_in "$CARS" ml-preprocess split --train "$T/a" --test "$T/b" --ratios 0.6,0.6
 expect_rc 64 "ratios that do not add up to 1 are a usage error"

@@ -100,6 +100,9 @@ struct ml_cli {
 	const struct ml_opt *const *tables;	/* NULL-terminated list of option tables */
 	const char *epilog;		/* optional text after the options (examples) */
 	const char *exit_status;	/* optional: what 0 and 1 mean for this tool */
+	/* Subcommands sharing one YAML section: their keys are accepted there
+	 * (and left to them) rather than refused as unknown. NULL-terminated. */
+	const struct ml_opt *const *config_siblings;
 };
 
 /* Options every filter has, filled by ml_cli_parse(). */

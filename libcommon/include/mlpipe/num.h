@@ -42,4 +42,7 @@ size_t ml_fmt_double(double v, char *buf);
 /* Shortest text that reads back to the same float (for float results). */
 size_t ml_fmt_float(float v, char *buf);
 
+/* Sort ascending, in place; v must hold no NaN. */
+void ml_sort_doubles(double *v, size_t n);
+
 #endif
