@@ -291,20 +291,28 @@ static int write_kept(struct ml_writer *w, const struct ml_batch *b, long col, s
 	return 0;
 }
 
-static int write_rows(struct apply_out *o, const struct ml_batch *b, struct ml_err *err)
+struct rows_ctx {
+	const struct apply_out *o;
+	const struct ml_batch *b;
+};
+
+/* Rows [begin, end) of the batch: kept columns, label, features (an ml_row_writer_fn). */
+static int write_rows(struct ml_writer *w, size_t begin, size_t end, void *arg, struct ml_err *err)
 {
+	const struct rows_ctx *c = arg;
+	const struct apply_out *o = c->o;
 	size_t nf = ml_recipe_nfeatures(o->recipe);
-	for (size_t r = 0; r < b->nrows; r++) {
+	for (size_t r = begin; r < end; r++) {
 		for (size_t k = 0; k < keep.n; k++)
-			if (write_kept(o->w, b, o->keep_cols[k], r, err) < 0)
+			if (write_kept(w, c->b, o->keep_cols[k], r, err) < 0)
 				return -1;
-		if (o->with_target && ml_writer_num(o->w, o->y[r], err) < 0)
+		if (o->with_target && ml_writer_num(w, o->y[r], err) < 0)
 			return -1;
 		const double *row = o->x + r * nf;
 		for (size_t f = 0; f < nf; f++)
-			if (ml_writer_num(o->w, row[f], err) < 0)
+			if (ml_writer_num(w, row[f], err) < 0)
 				return -1;
-		if (ml_writer_end_row(o->w, err) < 0)
+		if (ml_writer_end_row(w, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -346,7 +354,9 @@ static int transform_stream(struct ml_reader *r, struct apply_out *o, struct ml_
 				break;
 			}
 		}
-		if (ml_recipe_apply(o->recipe, &b, o->x, o->y, err) < 0 || write_rows(o, &b, err) < 0)
+		struct rows_ctx ctx = { o, &b };
+		if (ml_recipe_apply(o->recipe, &b, o->x, o->y, err) < 0 ||
+		    ml_writer_rows_parallel(o->w, b.nrows, write_rows, &ctx, err) < 0)
 			rc = -1;
 	}
 	if (rc == 0 && n < 0)

@@ -22,6 +22,7 @@
 struct level {
 	double *v;
 	size_t n, alloc;
+	int sorted;		/* levels above 0 stay sorted: compaction merges into them */
 };
 
 struct ml_kll {
@@ -32,8 +33,11 @@ struct ml_kll {
 	struct level levels[MAX_LEVELS];
 	uint64_t rng;
 	int compacted;
-	size_t cap0;		/* capacity(0), cached: it changes only with nlevels */
+	size_t caps[MAX_LEVELS];	/* capacity of each level, cached: they change only with nlevels */
+	size_t cap0, total_cap;
 };
+
+static void set_nlevels(struct ml_kll *s, size_t nlevels);
 
 struct ml_kll *ml_kll_new(uint32_t k, struct ml_err *err)
 {
@@ -45,11 +49,10 @@ struct ml_kll *ml_kll_new(uint32_t k, struct ml_err *err)
 	if (!s)
 		return NULL;
 	s->k = k;
-	s->nlevels = 1;
 	s->min = INFINITY;
 	s->max = -INFINITY;
 	s->rng = 0x853c49e6748fea9bull;	/* fixed: same input, same sketch */
-	s->cap0 = k;
+	set_nlevels(s, 1);
 	return s;
 }
 
@@ -72,13 +75,66 @@ static int coin(struct ml_kll *s)
 
 static size_t capacity(const struct ml_kll *s, size_t h)
 {
-	double c = s->k * pow(2.0 / 3.0, (double)(s->nlevels - 1 - h));
+	double c = s->k * pow(2.0 / 3.0, (double)(s->nlevels - 1 - h));	/* cached in caps[] */
 	size_t cap = (size_t)ceil(c);
 	return cap < 2 ? 2 : cap;
 }
 
+static void set_nlevels(struct ml_kll *s, size_t nlevels)
+{
+	s->nlevels = nlevels;
+	s->total_cap = 0;
+	for (size_t h = 0; h < nlevels; h++)
+		s->total_cap += s->caps[h] = capacity(s, h);
+	s->cap0 = s->caps[0];
+}
+
+static int reserve(struct level *l, size_t extra, struct ml_err *err)
+{
+	if (l->n + extra <= l->alloc)
+		return 0;
+	size_t alloc = l->alloc ? l->alloc : 16;
+	while (alloc < l->n + extra)
+		alloc *= 2;
+	double *v = ml_realloc_array(l->v, alloc, sizeof *v, err);
+	if (!v)
+		return -1;
+	l->v = v;
+	l->alloc = alloc;
+	return 0;
+}
+
+/*
+ * Add count values src[offset], src[offset + 2], ... (ascending) to a
+ * level: merged from the back when the level is sorted, which keeps it
+ * sorted without a sort, else appended.
+ */
+static int add_run(struct level *l, const double *src, size_t offset, size_t count, struct ml_err *err)
+{
+	if (reserve(l, count, err) < 0)
+		return -1;
+	if (l->n > 0 && !l->sorted) {
+		for (size_t j = 0; j < count; j++)
+			l->v[l->n + j] = src[2 * j + offset];
+		l->n += count;
+		return 0;
+	}
+	size_t i = l->n, j = count, k = l->n + count;
+	while (j > 0) {
+		double x = src[2 * (j - 1) + offset];
+		if (i > 0 && l->v[i - 1] > x)
+			l->v[--k] = l->v[--i];
+		else
+			l->v[--k] = x, j--;
+	}
+	l->n += count;
+	l->sorted = 1;
+	return 0;
+}
+
 static int push(struct level *l, double x, struct ml_err *err)
 {
+	l->sorted = l->n == 0;
 	if (l->n == l->alloc) {
 		size_t alloc = l->alloc ? l->alloc * 2 : 16;
 		double *v = ml_realloc_array(l->v, alloc, sizeof *v, err);
@@ -103,21 +159,21 @@ static int compact(struct ml_kll *s, size_t h, struct ml_err *err)
 	if (h + 1 == s->nlevels) {
 		if (s->nlevels == MAX_LEVELS)
 			return ml_err_set(err, ML_ERR_INTERNAL, "KLL sketch out of levels");
-		s->nlevels++;
-		s->cap0 = capacity(s, 0);
+		set_nlevels(s, s->nlevels + 1);
 	}
 	struct level *l = &s->levels[h];
-	ml_sort_doubles(l->v, l->n);
+	if (!l->sorted)
+		ml_sort_doubles(l->v, l->n);
 	size_t pairs = l->n / 2, offset = (size_t)coin(s);
-	for (size_t i = 0; i < pairs; i++)
-		if (push(&s->levels[h + 1], l->v[2 * i + offset], err) < 0)
-			return -1;
+	if (add_run(&s->levels[h + 1], l->v, offset, pairs, err) < 0)
+		return -1;
 	if (l->n % 2) {
 		l->v[0] = l->v[l->n - 1];
 		l->n = 1;
 	} else {
 		l->n = 0;
 	}
+	l->sorted = 1;
 	s->compacted = 1;
 	return 0;
 }
@@ -130,19 +186,11 @@ static size_t held(const struct ml_kll *s)
 	return n;
 }
 
-static size_t total_capacity(const struct ml_kll *s)
-{
-	size_t c = 0;
-	for (size_t h = 0; h < s->nlevels; h++)
-		c += capacity(s, h);
-	return c;
-}
-
 static int compress(struct ml_kll *s, struct ml_err *err)
 {
-	while (held(s) >= total_capacity(s)) {
+	while (held(s) >= s->total_cap) {
 		size_t h = 0;
-		while (h < s->nlevels && s->levels[h].n < capacity(s, h))
+		while (h < s->nlevels && s->levels[h].n < s->caps[h])
 			h++;
 		if (h == s->nlevels)
 			h = 0;	/* capacities shifted with a new level: level 0 is always safe */
@@ -174,10 +222,8 @@ int ml_kll_merge(struct ml_kll *dst, const struct ml_kll *src, struct ml_err *er
 	if (dst->k != src->k)
 		return ml_err_set(err, ML_ERR_DATA, "cannot merge KLL sketches of different sizes (k %u and %u)",
 				  dst->k, src->k);
-	if (src->nlevels > dst->nlevels) {
-		dst->nlevels = src->nlevels;
-		dst->cap0 = capacity(dst, 0);
-	}
+	if (src->nlevels > dst->nlevels)
+		set_nlevels(dst, src->nlevels);
 	for (size_t h = 0; h < src->nlevels; h++)
 		for (size_t i = 0; i < src->levels[h].n; i++)
 			if (push(&dst->levels[h], src->levels[h].v[i], err) < 0)
@@ -338,8 +384,7 @@ struct ml_kll *ml_kll_from_json(const json_t *j, const char *what, struct ml_err
 	struct ml_kll *s = ml_kll_new((uint32_t)k, err);
 	if (!s)
 		return NULL;
-	s->nlevels = json_array_size(levels);
-	s->cap0 = capacity(s, 0);
+	set_nlevels(s, json_array_size(levels));
 	s->n = (uint64_t)n;
 	s->min = n ? min : INFINITY;
 	s->max = n ? max : -INFINITY;

@@ -6,9 +6,11 @@
  * so writing costs a copy and rarely a system call.  An I/O error is sticky:
  * it is reported by the call that met it and by every later call.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mlpipe/num.h"
 #include "mlpipe/stream.h"
@@ -20,13 +22,15 @@ struct ml_writer {
 	struct ml_writer_opts opts;
 	struct ml_ostream *out;
 	char *buf;
-	size_t len;
+	size_t len, cap;	/* cap: WRITE_BUF, or growing for a fork (out == NULL) */
+	int borrowed_names;	/* a fork uses its parent's keys */
 	char **names;		/* NDJSON keys, pre-escaped with quotes and colon */
 	size_t *name_len;
 	size_t ncols;
 	size_t field;		/* index of the next field in the row */
 	uint64_t rows;
 	int failed;
+	struct ml_writer *forks[ML_WRITER_MAX_THREADS];	/* made on first parallel use */
 };
 
 void ml_writer_opts_init(struct ml_writer_opts *o)
@@ -39,6 +43,8 @@ void ml_writer_opts_init(struct ml_writer_opts *o)
 
 int ml_writer_flush(struct ml_writer *w, struct ml_err *err)
 {
+	if (!w->out)
+		return 0;	/* a fork keeps its rows until appended */
 	if (w->failed)
 		return ml_err_set(err, ML_ERR_IO, "%s: an earlier write failed", w->out->name);
 	if (w->len && ml_ostream_write(w->out, w->buf, w->len, err) < 0) {
@@ -49,12 +55,28 @@ int ml_writer_flush(struct ml_writer *w, struct ml_err *err)
 	return 0;
 }
 
+/* A fork's buffer grows: it holds a share of a batch until appended. */
+static int grow(struct ml_writer *w, size_t n, struct ml_err *err)
+{
+	size_t cap = w->cap;
+	while (cap - w->len < n)
+		cap *= 2;
+	char *buf = realloc(w->buf, cap);
+	if (!buf)
+		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory formatting rows");
+	w->buf = buf;
+	w->cap = cap;
+	return 0;
+}
+
 static int put(struct ml_writer *w, const char *s, size_t n, struct ml_err *err)
 {
-	if (n > WRITE_BUF - w->len) {
+	if (n > w->cap - w->len) {
+		if (!w->out)
+			return grow(w, n, err) < 0 ? -1 : put(w, s, n, err);
 		if (ml_writer_flush(w, err) < 0)
 			return -1;
-		if (n > WRITE_BUF) {	/* a huge field goes straight out */
+		if (n > w->cap) {	/* a huge field goes straight out */
 			if (ml_ostream_write(w->out, s, n, err) < 0) {
 				w->failed = 1;
 				return -1;
@@ -69,7 +91,7 @@ static int put(struct ml_writer *w, const char *s, size_t n, struct ml_err *err)
 
 static int putc_(struct ml_writer *w, char c, struct ml_err *err)
 {
-	if (w->len == WRITE_BUF && ml_writer_flush(w, err) < 0)
+	if (w->len == w->cap && (w->out ? ml_writer_flush(w, err) : grow(w, 1, err)) < 0)
 		return -1;
 	w->buf[w->len++] = c;
 	return 0;
@@ -262,6 +284,7 @@ struct ml_writer *ml_writer_open(const char *uri, const struct ml_writer_opts *o
 	w->opts = *opts;
 	if (w->opts.format == ML_FMT_AUTO)
 		w->opts.format = ML_FMT_CSV;
+	w->cap = WRITE_BUF;
 	w->buf = ml_malloc(WRITE_BUF, err);
 	if (!w->buf || !(w->out = ml_open_write(uri, ML_WRITE_TRUNCATE, err))) {
 		free(w->buf);
@@ -275,13 +298,17 @@ int ml_writer_close(struct ml_writer *w, int commit, struct ml_err *err)
 {
 	if (!w)
 		return 0;
-	int rc = commit ? ml_writer_flush(w, err) : 0;
-	if (ml_ostream_close(w->out, commit && rc == 0, rc < 0 ? NULL : err) < 0)
+	int rc = commit && w->out ? ml_writer_flush(w, err) : 0;
+	if (w->out && ml_ostream_close(w->out, commit && rc == 0, rc < 0 ? NULL : err) < 0)
 		rc = -1;
-	for (size_t i = 0; w->names && i < w->ncols; i++)
-		free(w->names[i]);
-	free(w->names);
-	free(w->name_len);
+	for (size_t t = 0; t < ML_WRITER_MAX_THREADS; t++)
+		ml_writer_close(w->forks[t], 0, NULL);
+	if (!w->borrowed_names) {
+		for (size_t i = 0; w->names && i < w->ncols; i++)
+			free(w->names[i]);
+		free(w->names);
+		free(w->name_len);
+	}
 	free(w->buf);
 	free(w);
 	return rc;
@@ -290,4 +317,105 @@ int ml_writer_close(struct ml_writer *w, int commit, struct ml_err *err)
 uint64_t ml_writer_rows(const struct ml_writer *w)
 {
 	return w->rows;
+}
+
+static struct ml_writer *writer_fork(const struct ml_writer *w, struct ml_err *err)
+{
+	struct ml_writer *f = ml_calloc(1, sizeof *f, err);
+	if (!f)
+		return NULL;
+	f->opts = w->opts;
+	f->opts.line_buffered = 0;
+	f->names = w->names;
+	f->name_len = w->name_len;
+	f->ncols = w->ncols;
+	f->borrowed_names = 1;
+	f->cap = 64 * 1024;
+	if (!(f->buf = ml_malloc(f->cap, err))) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+static int writer_append(struct ml_writer *w, struct ml_writer *fork, struct ml_err *err)
+{
+	size_t len = fork->len;
+	fork->len = 0;
+	if (put(w, fork->buf, len, err) < 0)
+		return -1;
+	w->rows += fork->rows;
+	fork->rows = 0;
+	return w->opts.line_buffered ? ml_writer_flush(w, err) : 0;
+}
+
+struct row_job {
+	struct ml_writer *w;
+	size_t begin, end;
+	ml_row_writer_fn fn;
+	void *ctx;
+	int rc;
+	struct ml_err err;
+};
+
+static void *write_share(void *arg)
+{
+	struct row_job *job = arg;
+	job->rc = job->fn(job->w, job->begin, job->end, job->ctx, &job->err);
+	return NULL;
+}
+
+static size_t writer_threads(size_t nrows)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n = cpus > 1 ? (size_t)cpus : 1, by_rows = nrows / 256;
+	if (n > ML_WRITER_MAX_THREADS)
+		n = ML_WRITER_MAX_THREADS;
+	return by_rows < n ? (by_rows ? by_rows : 1) : n;
+}
+
+/*
+ * Share 0 is written straight into w by this thread while the others fill
+ * forks; the forks are then appended in order, so the output is the same
+ * bytes as one thread would write.
+ */
+int ml_writer_rows_parallel(struct ml_writer *w, size_t nrows, ml_row_writer_fn fn, void *ctx,
+			    struct ml_err *err)
+{
+	size_t n = writer_threads(nrows);
+	if (n == 1)
+		return fn(w, 0, nrows, ctx, err);
+	struct row_job jobs[ML_WRITER_MAX_THREADS];
+	pthread_t tids[ML_WRITER_MAX_THREADS];
+	size_t started = 1;
+	for (size_t t = 0; t < n; t++) {
+		if (t && !w->forks[t] && !(w->forks[t] = writer_fork(w, err)))
+			return -1;
+		jobs[t] = (struct row_job){ t ? w->forks[t] : w, nrows * t / n, nrows * (t + 1) / n, fn, ctx,
+					    0, ML_ERR_INIT };
+	}
+	for (; started < n; started++)
+		if (pthread_create(&tids[started], NULL, write_share, &jobs[started]) != 0)
+			break;
+	for (size_t t = started; t < n; t++)	/* threads that did not start: here */
+		write_share(&jobs[t]);
+	write_share(&jobs[0]);
+	for (size_t t = 1; t < started; t++)
+		pthread_join(tids[t], NULL);
+	int rc = 0;
+	for (size_t t = 0; t < n && rc == 0; t++) {
+		if (jobs[t].rc < 0) {
+			if (err)
+				*err = jobs[t].err;
+			rc = -1;
+		} else if (t) {
+			rc = writer_append(w, w->forks[t], err);
+		}
+	}
+	for (size_t t = 1; t < n; t++) {	/* after a failure, drop what forks hold */
+		w->forks[t]->len = 0;
+		w->forks[t]->rows = 0;
+		w->forks[t]->field = 0;
+	}
+	return rc;
 }

@@ -224,6 +224,20 @@ int ml_writer_flush(struct ml_writer *w, struct ml_err *err);
 int ml_writer_close(struct ml_writer *w, int commit, struct ml_err *err);
 uint64_t ml_writer_rows(const struct ml_writer *w);
 
+/*
+ * Format rows 0..nrows-1 on several threads: fn(w', begin, end, ctx, err)
+ * writes rows [begin, end) with the ml_writer_* calls into w' (w itself for
+ * the first share, an in-memory copy for the others), and the shares reach
+ * the output in row order: the same bytes as fn(w, 0, nrows, ...).  fn must
+ * only read shared data.  Formatting numbers is most of a filter's output
+ * cost; this spreads it over the cores.
+ */
+#define ML_WRITER_MAX_THREADS 8
+typedef int (*ml_row_writer_fn)(struct ml_writer *w, size_t begin, size_t end, void *ctx,
+				struct ml_err *err);
+int ml_writer_rows_parallel(struct ml_writer *w, size_t nrows, ml_row_writer_fn fn, void *ctx,
+			    struct ml_err *err);
+
 /* "read 804 rows, wrote 804, rejected 0" at -v (w may be NULL). */
 void ml_stream_log_summary(const struct ml_reader *r, const struct ml_writer *w);
 
