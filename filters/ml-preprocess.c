@@ -219,49 +219,6 @@ static int collect_kept(const struct ml_recipe *recipe, struct ml_err *err)
 	return rc;
 }
 
-/* The recipe's input schema plus kept columns it does not already read. */
-static int apply_schema(const struct ml_recipe *recipe, struct ml_schema *s, long *keep_cols,
-			struct ml_err *err)
-{
-	if (ml_schema_copy(s, ml_recipe_input_schema(recipe), err) < 0)
-		return -1;
-	for (size_t i = 0; i < keep.n; i++) {
-		long at = ml_schema_find(s, keep.items[i]);
-		if (at >= 0 && s->cols[at].role == ML_ROLE_IGNORE) {
-			s->cols[at].role = ML_ROLE_PASSTHROUGH;
-			s->cols[at].type = ML_TYPE_TEXT;
-		}
-		if (at < 0 && ml_schema_add(s, keep.items[i], ML_TYPE_TEXT, ML_ROLE_PASSTHROUGH, err) < 0)
-			return -1;
-		keep_cols[i] = at >= 0 ? at : (long)s->n - 1;
-	}
-	return 0;
-}
-
-/*
- * A feature column missing from a CSV header is almost always a mistake
- * (a renamed column, the wrong file), so it is an error unless allowed.
- * NDJSON objects may omit keys row by row: there absence is a missing value.
- */
-static int check_columns(const struct ml_recipe *recipe, struct ml_reader *r, const char *name,
-			 struct ml_err *err)
-{
-	if (allow_missing || ml_reader_format(r) != ML_FMT_CSV)
-		return 0;
-	const struct ml_schema *in = ml_recipe_input_schema(recipe);
-	for (size_t i = 0; i < in->n; i++)
-		if (in->cols[i].role == ML_ROLE_FEATURE && ml_reader_find_column(r, in->cols[i].name) < 0)
-			return ml_err_set(err, ML_ERR_DATA,
-					  "%s: no column \"%s\", which the recipe needs (use "
-					  "--allow-missing-columns to treat it as missing)",
-					  name, in->cols[i].name);
-	for (size_t i = 0; i < keep.n; i++)
-		if (ml_reader_find_column(r, keep.items[i]) < 0)
-			return ml_err_set(err, ML_ERR_DATA, "%s: no column \"%s\" to keep", name,
-					  keep.items[i]);
-	return 0;
-}
-
 struct apply_out {
 	struct ml_writer *w;
 	const struct ml_recipe *recipe;
@@ -269,27 +226,6 @@ struct apply_out {
 	int with_target;
 	double *x, *y;
 };
-
-static int write_kept(struct ml_writer *w, const struct ml_batch *b, long col, size_t row,
-		      struct ml_err *err)
-{
-	const struct ml_batch_col *c = &b->cols[col];
-	size_t len;
-	switch (c->type) {
-	case ML_TYPE_NUMERIC:
-		return ml_writer_num(w, c->num[row], err);
-	case ML_TYPE_CATEGORICAL:
-		if (c->cat[row] < 0)
-			return ml_writer_null(w, err);
-		const char *s = ml_dict_name(c->dict, c->cat[row], &len);
-		return ml_writer_str(w, s, len, err);
-	case ML_TYPE_TEXT:
-		if (c->text_len[row] == UINT32_MAX)
-			return ml_writer_null(w, err);
-		return ml_writer_str(w, b->text.data + c->text_off[row], c->text_len[row], err);
-	}
-	return 0;
-}
 
 struct rows_ctx {
 	const struct apply_out *o;
@@ -304,7 +240,7 @@ static int write_rows(struct ml_writer *w, size_t begin, size_t end, void *arg, 
 	size_t nf = ml_recipe_nfeatures(o->recipe);
 	for (size_t r = begin; r < end; r++) {
 		for (size_t k = 0; k < keep.n; k++)
-			if (write_kept(w, c->b, o->keep_cols[k], r, err) < 0)
+			if (ml_writer_cell(w, c->b, (size_t)o->keep_cols[k], r, err) < 0)
 				return -1;
 		if (o->with_target && ml_writer_num(w, o->y[r], err) < 0)
 			return -1;
@@ -379,8 +315,8 @@ static int run_apply(struct ml_recipe *recipe, struct ml_reader *r, const char *
 	o.with_target = target && ml_reader_find_column(r, target) >= 0;
 	struct ml_writer_opts wo;
 	int rc = -1;
-	if (keep_cols && check_columns(recipe, r, input_name, err) == 0 &&
-	    apply_schema(recipe, &s, keep_cols, err) == 0 &&
+	if (keep_cols && ml_recipe_check_input(recipe, r, &keep, input_name, allow_missing, err) == 0 &&
+	    ml_recipe_bind_schema(recipe, &keep, &s, keep_cols, err) == 0 &&
 	    ml_reader_bind(r, &s, 1, err) == 0 &&
 	    ml_stream_cli_writer_opts(&stream, ml_reader_format(r), &wo, err) == 0) {
 		if (label_first)

@@ -2,8 +2,19 @@
  * ml-train - train a model (gbtree or linear plugin) on a record stream,
  * with a quality gate and comparison with the previous best.
  */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mlpipe/artifact.h"
 #include "mlpipe/cli.h"
+#include "mlpipe/config.h"
+#include "mlpipe/log.h"
+#include "mlpipe/model.h"
 #include "mlpipe/stream.h"
+#include "mlpipe/uri.h"
 
 static struct ml_stream_cli stream;
 static struct {
@@ -92,6 +103,214 @@ static const struct ml_opt linear_opts[] = {
 static const char exit_status[] = "  0   the model was trained (and accepted by the gate, if any)\n"
 				  "  1   the gate rejected the model; the reason is on stderr\n";
 
+static const char *const algorithms[] = { "gbtree", "linear" };
+
+/* The hyperparameter options, in the order of the tables, by name. */
+static const struct ml_opt *const hp_tables[] = { gbtree_opts, linear_opts, NULL };
+
+/* Hyperparameters as SageMaker passes them: a JSON object of strings. */
+static json_t *collect_hyperparameters(struct ml_err *err)
+{
+	json_t *hp = json_object();
+	if (T.hyperparameters) {
+		json_t *file = ml_json_load(T.hyperparameters, err);
+		if (file && !json_is_object(file))
+			ml_err_set(err, ML_ERR_CONFIG, "%s: expected an object of name: value", T.hyperparameters);
+		if (!json_is_object(file) || json_object_update(hp, file) < 0) {
+			json_decref(file);
+			json_decref(hp);
+			return NULL;
+		}
+		json_decref(file);
+	}
+	for (size_t t = 0; hp_tables[t]; t++)
+		for (const struct ml_opt *o = hp_tables[t]; o->name; o++) {
+			const char *v = *(char **)o->dest;
+			if (v)
+				json_object_set_new(hp, o->name, json_string(v));
+		}
+	if (T.threads)
+		json_object_set_new(hp, "threads", json_sprintf("%ld", T.threads));
+	return hp;
+}
+
+/* The recipe: --recipe, or a default one fitted on the training data. */
+static struct ml_recipe *training_recipe(const char *data, struct ml_err *err)
+{
+	if (T.recipe) {
+		struct ml_recipe *rc = ml_recipe_load(T.recipe, err);
+		const char *target = rc ? ml_recipe_target(rc) : NULL;
+		if (rc && (!target || strcmp(target, T.target) != 0)) {
+			ml_err_set(err, ML_ERR_USAGE, "%s: the recipe's target is %s%s%s, not \"%s\"", T.recipe,
+				   target ? "\"" : "", target ? target : "none", target ? "\"" : "", T.target);
+			ml_recipe_free(rc);
+			return NULL;
+		}
+		return rc;
+	}
+	struct ml_recipe_opts o;
+	ml_recipe_opts_init(&o);
+	o.target = T.target;
+	if (T.algorithm == 1) {	/* a linear model needs every value: impute */
+		o.numeric_impute = ML_IMPUTE_MEDIAN;
+		o.categorical_impute = ML_IMPUTE_MOST_FREQUENT;
+	}
+	struct ml_reader_opts ro;
+	if (ml_stream_cli_reader_opts(&stream, &ro, err) < 0)
+		return NULL;
+	struct ml_reader *r = ml_reader_open(&data, 1, &ro, err);
+	struct ml_recipe *rc = r ? ml_recipe_fit(r, &o, err) : NULL;
+	ml_reader_close(r);
+	return rc;
+}
+
+static int read_dataset(const struct ml_recipe *rc, const char *path, const char *name,
+			struct ml_dataset *d, struct ml_err *err)
+{
+	struct ml_reader_opts ro;
+	if (ml_stream_cli_reader_opts(&stream, &ro, err) < 0)
+		return -1;
+	struct ml_reader *r = ml_reader_open(&path, 1, &ro, err);
+	int rc_ = r ? ml_dataset_read(rc, r, name, d, err) : -1;
+	if (rc_ == 0)
+		ml_stream_log_summary(r, NULL);
+	ml_reader_close(r);
+	return rc_;
+}
+
+static int evaluate(const struct ml_model *m, const struct ml_dataset *d, struct ml_metrics *out,
+		    struct ml_err *err)
+{
+	double *pred = ml_calloc(d->nrows + 1, sizeof *pred, err);
+	double *y = ml_calloc(d->nrows + 1, sizeof *y, err);
+	struct ml_matrix x = { d->nrows, d->nfeatures, d->x };
+	int rc = -1;
+	if (pred && y && ml_model_predict(m, &x, pred, err) == 0) {
+		memcpy(y, d->y, d->nrows * sizeof *y);
+		ml_recipe_untransform_target(m->recipe, y, d->nrows);	/* metrics in the label's units */
+		ml_metrics_compute(y, pred, d->nrows, out);
+		rc = 0;
+	}
+	free(pred);
+	free(y);
+	return rc;
+}
+
+static void log_metrics(const char *set, const struct ml_metrics *m)
+{
+	if (T.log_format == 1) {
+		ml_info("%s: rmse %.6g, mae %.6g, r2 %.6g over %zu rows", set, m->rmse, m->mae, m->r2, m->n);
+		return;
+	}
+	json_t *j = ml_metrics_to_json(m);
+	json_object_set_new(j, "event", json_string("metrics"));
+	json_object_set_new(j, "set", json_string(set));
+	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
+	if (text && ml_verbosity() >= 0)
+		fprintf(stderr, "%s\n", text);
+	free(text);
+	json_decref(j);
+}
+
+struct training {
+	struct ml_recipe *recipe;
+	struct ml_dataset train, valid;
+	json_t *hyperparameters, *params, *doc;
+	const struct ml_plugin *plugin;
+};
+
+static void training_release(struct training *t)
+{
+	ml_recipe_free(t->recipe);
+	ml_dataset_release(&t->train);
+	ml_dataset_release(&t->valid);
+	json_decref(t->hyperparameters);
+	json_decref(t->params);
+	json_decref(t->doc);
+}
+
+static int fit_model(struct training *t, struct ml_err *err)
+{
+	const struct ml_algo_ops *ops = t->plugin->ops.algo;
+	if (!ops->train)
+		return ml_err_set(err, ML_ERR_UNAVAILABLE, "the %s plugin cannot train", t->plugin->name);
+	struct ml_matrix x = { t->train.nrows, t->train.nfeatures, t->train.x };
+	struct ml_matrix vx = { t->valid.nrows, t->valid.nfeatures, t->valid.x };
+	if (ops->train(&x, t->train.y, t->valid.nrows ? &vx : NULL, t->valid.nrows ? t->valid.y : NULL,
+		       t->hyperparameters, &t->params, err) < 0)
+		return ml_err_prefix(err, "training %s", t->plugin->name);
+	t->doc = json_pack("{s:s, s:s, s:o, s:O, s:O}", "algorithm", t->plugin->name, "algorithm_version",
+			   t->plugin->version, "recipe", ml_recipe_to_json(t->recipe), "hyperparameters",
+			   t->hyperparameters, "model", t->params);
+	return t->doc ? 0 : ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+}
+
+/* Metrics into the document, and the one the gate judges (validation if any). */
+static int add_metrics(struct training *t, double *judged, struct ml_err *err)
+{
+	struct ml_model m = { NULL, t->recipe, t->plugin, NULL };
+	const struct ml_algo_ops *ops = t->plugin->ops.algo;
+	struct ml_metrics tm, vm;
+	int rc = -1;
+	if ((m.predictor = ops->load(t->params, err)) != NULL && evaluate(&m, &t->train, &tm, err) == 0 &&
+	    (!t->valid.nrows || evaluate(&m, &t->valid, &vm, err) == 0)) {
+		json_t *metrics = json_pack("{s:o}", "train", ml_metrics_to_json(&tm));
+		log_metrics("train", &tm);
+		*judged = tm.rmse;
+		if (t->valid.nrows) {
+			json_object_set_new(metrics, "validation", ml_metrics_to_json(&vm));
+			log_metrics("validation", &vm);
+			*judged = vm.rmse;
+		}
+		json_object_set_new(t->doc, "metrics", metrics);
+		rc = 0;
+	}
+	if (m.predictor)
+		ops->free(m.predictor);
+	return rc;
+}
+
+static int gate(double rmse)
+{
+	if (T.max_rmse < 0 || rmse <= T.max_rmse)
+		return ML_EXIT_OK;
+	ml_error("gate: rejected: %s RMSE %.6g is above --max-rmse %.6g", T.validation ? "validation" : "training",
+		 rmse, T.max_rmse);
+	fprintf(stderr, "{\"event\":\"gate\",\"accepted\":false,\"rmse\":%.17g,\"max_rmse\":%.17g}\n", rmse,
+		T.max_rmse);
+	return ML_EXIT_FOUND;
+}
+
+static int train(const char *data, const char *data_name)
+{
+	struct ml_err err = ML_ERR_INIT;
+	struct training t = { 0 };
+	double judged = NAN;
+	int rc = 0;
+	if (!(t.plugin = ml_plugin_load(ML_PLUGIN_ALGORITHM, algorithms[T.algorithm], &err)) ||
+	    !(t.hyperparameters = collect_hyperparameters(&err)) || !(t.recipe = training_recipe(data, &err)) ||
+	    read_dataset(t.recipe, data, data_name, &t.train, &err) < 0 ||
+	    (T.validation && read_dataset(t.recipe, T.validation, T.validation, &t.valid, &err) < 0) ||
+	    fit_model(&t, &err) < 0 || add_metrics(&t, &judged, &err) < 0 ||
+	    ml_artifact_save(t.doc, ML_MODEL_FORMAT, ML_MODEL_MAJOR, T.output ? T.output : "-", &err) < 0)
+		rc = ml_fail(&err);
+	else
+		rc = gate(judged);
+	training_release(&t);
+	return rc;
+}
+
+static int unsupported_options(void)
+{
+	if (T.must_beat)
+		return ml_not_built_yet("--must-beat (the model registry)");
+	if (T.registry)
+		return ml_not_built_yet("--registry (the model registry)");
+	if (T.export_xgboost)
+		return ml_not_built_yet("--export-xgboost");
+	return 0;
+}
+
 static int cmd_train(int argc, char **argv)
 {
 	struct ml_err err = ML_ERR_INIT;
@@ -99,12 +318,14 @@ static int cmd_train(int argc, char **argv)
 	const struct ml_opt *tables[] = { train_opts, gbtree_opts, linear_opts,
 					  ml_stream_cli_options(&stream), NULL };
 	static const char summary[] =
-		"Train a regression model on rows from FILEs or standard input and write it as\n"
-		"an mlpipe.model artifact (recipe, schema, parameters, metrics, SHA-256).";
+		"Train a regression model on rows from FILE or standard input and write it as\n"
+		"an mlpipe.model artifact (recipe, schema, parameters, metrics, SHA-256).\n"
+		"Metrics go to stderr as NDJSON. Without --recipe, a default recipe is fitted:\n"
+		"categoricals one-hot encoded; for linear, missing values imputed.";
 	static const char epilog[] = "Example:\n"
-				     "  ml-train -a gbtree --target price --num_round 200 -o model.json < train.csv\n";
+				     "  ml-train -a linear --target price --wd 0.01 -o model.json < train.csv\n";
 	const struct ml_cli cli = { .tool = "ml-train", .section = "train",
-				    .synopsis = "ml-train [OPTION]... --target COL [FILE]...",
+				    .synopsis = "ml-train [OPTION]... --target COL [FILE]",
 				    .summary = summary, .tables = tables, .epilog = epilog,
 				    .exit_status = exit_status };
 	int first;
@@ -113,7 +334,24 @@ static int cmd_train(int argc, char **argv)
 		return ml_cli_exit(status, &err);
 	if (!T.target)
 		return ml_usage_error("the column to predict is required: --target COL");
-	return ml_not_built_yet(T.algorithm == 0 ? "training with -a gbtree" : "training with -a linear");
+	if (argc - first > 1)
+		return ml_usage_error("one training file at most (or standard input)");
+	int rc = unsupported_options();
+	if (rc)
+		return rc;
+	if (T.algorithm == 0 && !ml_plugin_load(ML_PLUGIN_ALGORITHM, "gbtree", NULL))
+		return ml_not_built_yet("training with -a gbtree (gradient-boosted trees)");
+	/* The data is read twice (recipe, then features): a pipe is kept in a temp file. */
+	const char *uri = first < argc ? argv[first] : "-";
+	int temp = 0;
+	char *path = ml_spool(uri, &temp, &err);
+	if (!path)
+		return ml_fail(&err);
+	rc = train(path, strcmp(uri, "-") ? uri : "<stdin>");
+	if (temp)
+		unlink(path);
+	free(path);
+	return rc;
 }
 
 int main(int argc, char **argv)

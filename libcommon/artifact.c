@@ -163,8 +163,7 @@ static int check_digest(const json_t *doc, const char *uri, int require, struct 
 	return 0;
 }
 
-json_t *ml_artifact_load(const char *uri, const char *name, int max_major, int require_digest,
-			 int *major, struct ml_err *err)
+json_t *ml_json_load(const char *uri, struct ml_err *err)
 {
 	size_t len;
 	char *text = ml_read_all(uri, ARTIFACT_MAX_BYTES, &len, err);
@@ -173,10 +172,17 @@ json_t *ml_artifact_load(const char *uri, const char *name, int max_major, int r
 	json_error_t jerr;
 	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	free(text);
-	if (!doc) {
+	if (!doc)
 		ml_err_set(err, ML_ERR_DATA, "%s:%d:%d: %s", uri, jerr.line, jerr.column, jerr.text);
+	return doc;
+}
+
+json_t *ml_artifact_load(const char *uri, const char *name, int max_major, int require_digest,
+			 int *major, struct ml_err *err)
+{
+	json_t *doc = ml_json_load(uri, err);
+	if (!doc)
 		return NULL;
-	}
 	if (!json_is_object(doc)) {
 		ml_err_set(err, ML_ERR_DATA, "%s: expected a JSON object, found a %s", uri,
 			   json_is_array(doc) ? "list" : "scalar");

@@ -1041,3 +1041,38 @@ struct ml_recipe *ml_recipe_load(const char *uri, struct ml_err *err)
 	json_decref(doc);
 	return rc;
 }
+
+int ml_recipe_bind_schema(const struct ml_recipe *rc, const struct ml_strlist *keep, struct ml_schema *out,
+			  long *keep_cols, struct ml_err *err)
+{
+	if (ml_schema_copy(out, &rc->input, err) < 0)
+		return -1;
+	for (size_t i = 0; keep && i < keep->n; i++) {
+		long at = ml_schema_find(out, keep->items[i]);
+		if (at >= 0 && out->cols[at].role == ML_ROLE_IGNORE) {
+			out->cols[at].role = ML_ROLE_PASSTHROUGH;
+			out->cols[at].type = ML_TYPE_TEXT;
+		}
+		if (at < 0 && ml_schema_add(out, keep->items[i], ML_TYPE_TEXT, ML_ROLE_PASSTHROUGH, err) < 0)
+			return -1;
+		keep_cols[i] = at >= 0 ? at : (long)out->n - 1;
+	}
+	return 0;
+}
+
+int ml_recipe_check_input(const struct ml_recipe *rc, const struct ml_reader *r, const struct ml_strlist *keep,
+			  const char *name, int allow_missing, struct ml_err *err)
+{
+	if (ml_reader_format(r) != ML_FMT_CSV)
+		return 0;	/* NDJSON objects may omit keys: absent is missing */
+	for (size_t i = 0; !allow_missing && i < rc->input.n; i++)
+		if (rc->input.cols[i].role == ML_ROLE_FEATURE && ml_reader_find_column(r, rc->input.cols[i].name) < 0)
+			return ml_err_set(err, ML_ERR_DATA,
+					  "%s: no column \"%s\", which the recipe needs (use "
+					  "--allow-missing-columns to treat it as missing)",
+					  name, rc->input.cols[i].name);
+	for (size_t i = 0; keep && i < keep->n; i++)
+		if (ml_reader_find_column(r, keep->items[i]) < 0)
+			return ml_err_set(err, ML_ERR_DATA, "%s: no column \"%s\" to keep", name, keep->items[i]);
+	return 0;
+}

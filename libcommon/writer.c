@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mlpipe/dict.h"
 #include "mlpipe/num.h"
 #include "mlpipe/stream.h"
 #include "mlpipe/uri.h"
@@ -203,6 +204,26 @@ int ml_writer_verbatim(struct ml_writer *w, const char *s, size_t len, struct ml
 	if (begin_field(w, err) < 0)
 		return -1;
 	return put(w, s, len, err);
+}
+
+int ml_writer_cell(struct ml_writer *w, const struct ml_batch *b, size_t col, size_t row, struct ml_err *err)
+{
+	const struct ml_batch_col *c = &b->cols[col];
+	size_t len;
+	switch (c->type) {
+	case ML_TYPE_NUMERIC:
+		return ml_writer_num(w, c->num[row], err);
+	case ML_TYPE_CATEGORICAL:
+		if (c->cat[row] < 0)
+			return ml_writer_null(w, err);
+		const char *s = ml_dict_name(c->dict, c->cat[row], &len);
+		return ml_writer_str(w, s, len, err);
+	case ML_TYPE_TEXT:
+		if (c->text_len[row] == UINT32_MAX)
+			return ml_writer_null(w, err);
+		return ml_writer_str(w, b->text.data + c->text_off[row], c->text_len[row], err);
+	}
+	return ml_err_set(err, ML_ERR_INTERNAL, "batch column %zu has an unknown type", col);
 }
 
 int ml_writer_end_row(struct ml_writer *w, struct ml_err *err)

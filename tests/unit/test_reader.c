@@ -10,21 +10,6 @@
 #include "mlpipe/stream.h"
 #include "testutil.h"
 
-static char *dir;
-
-/* Each test runs in its own scratch directory, so messages name "in.csv". */
-static void setup(void)
-{
-	dir = test_tmpdir();
-	ck_assert_int_eq(chdir(dir), 0);
-}
-
-static void teardown(void)
-{
-	char cmd[4200];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
 
 /* Open a reader over text written to a file named name. */
 static struct ml_reader *open_text_as(const char *name, const char *text, size_t len,
@@ -32,7 +17,7 @@ static struct ml_reader *open_text_as(const char *name, const char *text, size_t
 {
 	struct ml_reader_opts defaults;
 	ml_reader_opts_init(&defaults);
-	test_write_file(dir, name, text, len);
+	test_write_file(test_dir(), name, text, len);
 	return ml_reader_open(&name, 1, opts ? opts : &defaults, err);
 }
 
@@ -217,7 +202,7 @@ END_TEST
 START_TEST(test_skip_keeps_rejects_verbatim)
 {
 	char rejects[4200];
-	snprintf(rejects, sizeof rejects, "%s/rejects.csv", dir);
+	snprintf(rejects, sizeof rejects, "%s/rejects.csv", test_dir());
 	struct ml_reader_opts o;
 	ml_reader_opts_init(&o);
 	o.on_error = ML_ON_ERROR_SKIP;
@@ -470,9 +455,9 @@ START_TEST(test_several_inputs)
 {
 	struct ml_err err = ML_ERR_INIT;
 	char p1[4200], p2[4200], p3[4200];
-	snprintf(p1, sizeof p1, "%s", test_write_file(dir, "1.csv", "a,b\n1,2\n", 8));
-	snprintf(p2, sizeof p2, "%s", test_write_file(dir, "2.csv", "a,b\n3,4\n5,6\n", 12));
-	snprintf(p3, sizeof p3, "%s", test_write_file(dir, "3.csv", "b,a\n7,8\n", 8));
+	snprintf(p1, sizeof p1, "%s", test_write_file(test_dir(), "1.csv", "a,b\n1,2\n", 8));
+	snprintf(p2, sizeof p2, "%s", test_write_file(test_dir(), "2.csv", "a,b\n3,4\n5,6\n", 12));
+	snprintf(p3, sizeof p3, "%s", test_write_file(test_dir(), "3.csv", "b,a\n7,8\n", 8));
 	const char *ok[] = { p1, p2 }, *bad[] = { p1, p3 };
 	struct ml_reader_opts o;
 	ml_reader_opts_init(&o);
@@ -542,7 +527,7 @@ static Suite *make_suite(void)
 {
 	Suite *s = suite_create("reader");
 	TCase *tc = tcase_create("core");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, test_scratch_setup, test_scratch_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_csv_rfc4180);
 	tcase_add_test(tc, test_csv_raw_text_is_verbatim);

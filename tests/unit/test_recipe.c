@@ -12,20 +12,6 @@
 #include "mlpipe/recipe.h"
 #include "testutil.h"
 
-static char *dir;
-
-static void setup(void)
-{
-	dir = test_tmpdir();
-	ck_assert_int_eq(chdir(dir), 0);
-}
-
-static void teardown(void)
-{
-	char cmd[4200];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
 
 /*
  * Eight cars.  By column:
@@ -60,7 +46,7 @@ static struct ml_reader *open_csv(const char *name, const char *text, struct ml_
 {
 	struct ml_reader_opts o;
 	ml_reader_opts_init(&o);
-	test_write_file(dir, name, text, strlen(text));
+	test_write_file(test_dir(), name, text, strlen(text));
 	return ml_reader_open(&name, 1, &o, err);
 }
 
@@ -1135,7 +1121,7 @@ START_TEST(test_load_refuses_damaged_file)
 	json_object_set_new(json_array_get(json_object_get(doc, "columns"), 1), "scale_by", json_real(0));
 	json_object_set_new(doc, "format", json_string("mlpipe.recipe/1"));
 	char *text = json_dumps(doc, 0);
-	test_write_file(dir, "bad.json", text, strlen(text));	/* no sha256: hand-written */
+	test_write_file(test_dir(), "bad.json", text, strlen(text));	/* no sha256: hand-written */
 	free(text);
 	json_decref(doc);
 	ck_assert_ptr_null(ml_recipe_load("bad.json", &err));
@@ -1200,7 +1186,7 @@ static Suite *make_suite(void)
 {
 	Suite *s = suite_create("recipe");
 	TCase *tc = tcase_create("fit");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, test_scratch_setup, test_scratch_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_types_roles_and_feature_names);
 	tcase_add_test(tc, test_role_and_type_options);
@@ -1222,7 +1208,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_clip_to_quantiles);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("artifact");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, test_scratch_setup, test_scratch_teardown);
 	tcase_add_test(tc, test_save_load_identical_output);
 	tcase_add_test(tc, test_from_json_refuses_hostile);
 	tcase_add_test(tc, test_load_refuses_damaged_file);
@@ -1230,7 +1216,7 @@ static Suite *make_suite(void)
 	suite_add_tcase(s, tc);
 	/* Bugs found by these tests, kept as regressions. */
 	tc = tcase_create("regressions");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, test_scratch_setup, test_scratch_teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_minmax_scaling_large_column);
 	tcase_add_test(tc, test_rare_levels_missing_when_unseen_missing);

@@ -11,20 +11,6 @@
 #include "mlpipe/stream.h"
 #include "testutil.h"
 
-static char *dir;
-
-static void setup(void)
-{
-	dir = test_tmpdir();
-	ck_assert_int_eq(chdir(dir), 0);
-}
-
-static void teardown(void)
-{
-	char cmd[4200];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	ck_assert_int_eq(system(cmd), 0);
-}
 
 /* ---- ratios ---- */
 
@@ -221,7 +207,7 @@ static struct ml_reader *open_csv(const char *name, const char *text, enum ml_on
 	struct ml_reader_opts o;
 	ml_reader_opts_init(&o);
 	o.on_error = on_error;
-	test_write_file(dir, name, text, strlen(text));
+	test_write_file(test_dir(), name, text, strlen(text));
 	return ml_reader_open(&name, 1, &o, err);
 }
 
@@ -244,7 +230,7 @@ static int by_name(const void *a, const void *b)
 	return strcmp((const char *)a, (const char *)b);
 }
 
-/* Names in dir other than in.csv, sorted into one comma-separated string. */
+/* Names in the scratch directory other than in.csv, sorted into one comma-separated string. */
 static void list_dir(char *out, size_t outsz)
 {
 	DIR *d = opendir(".");
@@ -389,7 +375,7 @@ START_TEST(test_run_same_seed_same_bytes)
 	char *text = make_input(rows);
 	for (int i = 0; i < NROWS; i++)
 		free(rows[i]);
-	test_write_file(dir, "in.csv", text, strlen(text));
+	test_write_file(test_dir(), "in.csv", text, strlen(text));
 	uint64_t c1[3], c2[3], c3[3];
 	char *a = split_to_string(11, NULL, c1);
 	char *b = split_to_string(11, NULL, c2);
@@ -417,7 +403,7 @@ START_TEST(test_run_by_key_keeps_groups_together)
 		else
 			len += (size_t)sprintf(text + len, "%d,car-%02d,%d\n", i, car, i);
 	}
-	test_write_file(dir, "in.csv", text, len);
+	test_write_file(test_dir(), "in.csv", text, len);
 	uint64_t counts[3];
 	char *all = split_to_string(5, "car", counts);
 	ck_assert_uint_eq(counts[0] + counts[1] + counts[2], 400);
@@ -494,7 +480,7 @@ START_TEST(test_run_error_keeps_previous_outputs)
 	struct ml_split_opts o;
 	opts3(&o, 3, NULL);
 	for (int s = 0; s < 3; s++)
-		test_write_file(dir, o.uris[s], "old\n", 4);
+		test_write_file(test_dir(), o.uris[s], "old\n", 4);
 	struct ml_err err = ML_ERR_INIT;
 	char text[8192];
 	size_t len = (size_t)sprintf(text, "a,b\n");
@@ -575,7 +561,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_hash_uniform);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("run");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, test_scratch_setup, test_scratch_teardown);
 	tcase_add_test(tc, test_run_every_row_once_verbatim);
 	tcase_add_test(tc, test_run_same_seed_same_bytes);
 	tcase_add_test(tc, test_run_by_key_keeps_groups_together);

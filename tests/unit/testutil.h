@@ -39,6 +39,34 @@ static inline const char *test_write_file(const char *dir, const char *name, con
 	return path;
 }
 
+/*
+ * A checked fixture: each test runs in a fresh scratch directory (so
+ * messages name plain "in.csv"), removed afterwards.  test_dir() is it.
+ */
+static inline char **test_dir_slot(void)
+{
+	static char *dir;
+	return &dir;
+}
+
+static inline const char *test_dir(void)
+{
+	return *test_dir_slot();
+}
+
+static inline void test_scratch_setup(void)
+{
+	*test_dir_slot() = test_tmpdir();
+	ck_assert_int_eq(chdir(test_dir()), 0);
+}
+
+static inline void test_scratch_teardown(void)
+{
+	char cmd[4200];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_dir());
+	ck_assert_int_eq(system(cmd), 0);
+}
+
 #define ML_TEST_MAIN(make_suite)                                                      \
 	int main(void)                                                                \
 	{                                                                             \

@@ -49,6 +49,9 @@ int ml_artifact_save(json_t *doc, const char *name, int major, const char *uri,
 json_t *ml_artifact_load(const char *uri, const char *name, int max_major, int require_digest,
 			 int *major, struct ml_err *err);
 
+/* Any JSON document (hyperparameters.json, ...): errors give file:line:column. */
+json_t *ml_json_load(const char *uri, struct ml_err *err);
+
 /* Split "mlpipe.model/1" into name and major; -1 if malformed. */
 int ml_format_parse(const char *format, char *name, size_t namesz, int *major);
 

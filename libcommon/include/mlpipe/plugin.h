@@ -61,6 +61,7 @@ struct ml_istream;
 struct ml_ostream;
 struct ml_matrix;
 struct json_t;
+/* json_t is jansson's typedef of struct json_t. */
 
 /* algorithm: defined fully by the algorithm issues; only appended to. */
 struct ml_algo_ops {

@@ -93,6 +93,21 @@ const char *ml_recipe_target(const struct ml_recipe *rc);	/* NULL if none */
 int ml_recipe_apply(const struct ml_recipe *rc, const struct ml_batch *b, double *x, double *y,
 		    struct ml_err *err);
 
+/*
+ * The schema to bind a reader with when the output also carries input
+ * columns (ids): the recipe's input schema plus each keep column it does not
+ * read; keep_cols[i] is the batch column of keep->items[i].
+ */
+int ml_recipe_bind_schema(const struct ml_recipe *rc, const struct ml_strlist *keep, struct ml_schema *out,
+			  long *keep_cols, struct ml_err *err);
+
+/*
+ * A CSV input lacking a feature column (unless allow_missing) or a keep
+ * column is an error naming it: usually a renamed column or the wrong file.
+ */
+int ml_recipe_check_input(const struct ml_recipe *rc, const struct ml_reader *r, const struct ml_strlist *keep,
+			  const char *name, int allow_missing, struct ml_err *err);
+
 /* Undo the target transform (log1p) on predictions. */
 void ml_recipe_untransform_target(const struct ml_recipe *rc, double *y, size_t n);
 

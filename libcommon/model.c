@@ -1,0 +1,183 @@
+/* model.c - metrics, in-memory datasets and the model artifact (see model.h). */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlpipe/artifact.h"
+#include "mlpipe/buf.h"
+#include "mlpipe/model.h"
+
+void ml_metrics_compute(const double *y, const double *pred, size_t n, struct ml_metrics *m)
+{
+	double sum = 0, sq = 0, abs_err = 0, mean = 0;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(y[i]))
+			continue;
+		k++;
+		mean += (y[i] - mean) / (double)k;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(y[i]))
+			continue;
+		double e = y[i] - pred[i], d = y[i] - mean;
+		sq += e * e;
+		abs_err += fabs(e);
+		sum += d * d;
+	}
+	m->n = k;
+	m->rmse = k ? sqrt(sq / (double)k) : NAN;
+	m->mae = k ? abs_err / (double)k : NAN;
+	m->r2 = k && sum > 0 ? 1 - sq / sum : NAN;
+}
+
+static json_t *number_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+json_t *ml_metrics_to_json(const struct ml_metrics *m)
+{
+	return json_pack("{s:I, s:o, s:o, s:o}", "rows", (json_int_t)m->n, "rmse", number_or_null(m->rmse),
+			 "mae", number_or_null(m->mae), "r2", number_or_null(m->r2));
+}
+
+/* ---- datasets ---- */
+
+void ml_dataset_release(struct ml_dataset *d)
+{
+	free(d->x);
+	free(d->y);
+	memset(d, 0, sizeof *d);
+}
+
+static int dataset_grow(struct ml_dataset *d, size_t rows, size_t *cap, struct ml_err *err)
+{
+	if (rows <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 4096;
+	while (n < rows)
+		n *= 2;
+	size_t width = d->nfeatures ? d->nfeatures : 1;
+	if (n > SIZE_MAX / width)
+		return ml_err_set(err, ML_ERR_INTERNAL, "%zu rows of %zu features do not fit in memory", n, width);
+	double *x = ml_realloc_array(d->x, n * width, sizeof *x, err);
+	if (!x)
+		return -1;
+	d->x = x;
+	double *y = ml_realloc_array(d->y, n, sizeof *y, err);
+	if (!y)
+		return -1;
+	d->y = y;
+	*cap = n;
+	return 0;
+}
+
+static int check_labels(const struct ml_batch *b, const double *y, const char *name, const char *target,
+			struct ml_err *err)
+{
+	for (size_t i = 0; i < b->nrows; i++)
+		if (isnan(y[i]))
+			return ml_err_set(err, ML_ERR_DATA,
+					  "%s:%llu: the label \"%s\" is missing (every training row needs one)",
+					  name, (unsigned long long)b->line[i], target);
+	return 0;
+}
+
+int ml_dataset_read(const struct ml_recipe *rc, struct ml_reader *r, const char *name,
+		    struct ml_dataset *d, struct ml_err *err)
+{
+	const char *target = ml_recipe_target(rc);
+	memset(d, 0, sizeof *d);
+	d->nfeatures = ml_recipe_nfeatures(rc);
+	if (!target)
+		return ml_err_set(err, ML_ERR_USAGE, "the recipe has no target column to train on");
+	if (ml_reader_find_column(r, target) < 0)
+		return ml_err_set(err, ML_ERR_DATA, "%s: no column \"%s\" (the label) to train on", name,
+				  target);
+	if (ml_reader_bind(r, ml_recipe_input_schema(rc), 1, err) < 0)
+		return -1;
+	struct ml_batch b;
+	ml_batch_init(&b);
+	size_t cap = 0;
+	long n;
+	int rc_ = 0;
+	while (rc_ == 0 && (n = ml_reader_read_batch(r, &b, err)) > 0) {
+		if (dataset_grow(d, d->nrows + (size_t)n, &cap, err) < 0 ||
+		    ml_recipe_apply(rc, &b, d->x + d->nrows * d->nfeatures, d->y + d->nrows, err) < 0 ||
+		    check_labels(&b, d->y + d->nrows, name, target, err) < 0)
+			rc_ = -1;
+		else
+			d->nrows += (size_t)n;
+	}
+	if (rc_ == 0 && n < 0)
+		rc_ = -1;
+	ml_batch_release(&b);
+	if (rc_ < 0)
+		ml_dataset_release(d);
+	return rc_;
+}
+
+/* ---- the model artifact ---- */
+
+void ml_model_free(struct ml_model *m)
+{
+	if (!m)
+		return;
+	if (m->predictor && m->plugin)
+		m->plugin->ops.algo->free(m->predictor);
+	ml_recipe_free(m->recipe);
+	json_decref(m->doc);
+	free(m);
+}
+
+static int model_algorithm(struct ml_model *m, const char *uri, struct ml_err *err)
+{
+	const char *name = json_string_value(json_object_get(m->doc, "algorithm"));
+	if (!name)
+		return ml_err_set(err, ML_ERR_DATA, "%s: no \"algorithm\" member", uri);
+	m->plugin = ml_plugin_load(ML_PLUGIN_ALGORITHM, name, err);
+	if (!m->plugin)
+		return ml_err_prefix(err, "%s", uri);
+	const struct ml_algo_ops *ops = m->plugin->ops.algo;
+	if (!ops->load || !ops->predict || !ops->free)
+		return ml_err_set(err, ML_ERR_UNAVAILABLE, "%s: the %s plugin cannot score", uri, name);
+	const json_t *params = json_object_get(m->doc, "model");
+	if (!json_is_object(params))
+		return ml_err_set(err, ML_ERR_DATA, "%s: no \"model\" object", uri);
+	m->predictor = ops->load(params, err);
+	return m->predictor ? 0 : ml_err_prefix(err, "%s", uri);
+}
+
+struct ml_model *ml_model_load(const char *uri, struct ml_err *err)
+{
+	struct ml_model *m = ml_calloc(1, sizeof *m, err);
+	if (!m)
+		return NULL;
+	m->doc = ml_artifact_load(uri, ML_MODEL_FORMAT, ML_MODEL_MAJOR, 1, NULL, err);
+	if (!m->doc)
+		goto fail;
+	const json_t *recipe = json_object_get(m->doc, "recipe");
+	if (!json_is_object(recipe)) {
+		ml_err_set(err, ML_ERR_DATA, "%s: no \"recipe\" object", uri);
+		goto fail;
+	}
+	if (!(m->recipe = ml_recipe_from_json(recipe, uri, err)) || model_algorithm(m, uri, err) < 0)
+		goto fail;
+	return m;
+fail:
+	ml_model_free(m);
+	return NULL;
+}
+
+int ml_model_predict(const struct ml_model *m, const struct ml_matrix *x, double *out, struct ml_err *err)
+{
+	if (x->ncols != ml_recipe_nfeatures(m->recipe))
+		return ml_err_set(err, ML_ERR_INTERNAL, "%zu features given, the model has %zu", x->ncols,
+				  ml_recipe_nfeatures(m->recipe));
+	if (m->plugin->ops.algo->predict(m->predictor, x, out, err) < 0)
+		return -1;
+	ml_recipe_untransform_target(m->recipe, out, x->nrows);
+	return 0;
+}
