@@ -40,7 +40,12 @@ run_step "apply it to the test share, keeping the make to join predictions back"
 	"ml-preprocess apply recipe.json --keep make < test.csv > test-features.csv && head -3 test-features.csv | cut -c1-150"
 run_step "SageMaker's training CSV (label first, no header)" \
 	"ml-preprocess apply recipe.json --label-first --no-header < train.csv > train-sagemaker.csv && head -2 train-sagemaker.csv | cut -c1-120"
+run_step "train a linear learner on the raw rows (its recipe is fitted and stored in the model)" \
+	"ml-train -a linear --target price --wd 0.001 --validation validation.csv -o model.json < train.csv"
+run_step "score the held-out test share with the model's own recipe" \
+	"ml-score -m model.json --keep make --evaluate price < test.csv > predictions.csv && head -4 predictions.csv"
+run_step "a quality gate: exit 1 when validation RMSE is above the threshold" \
+	"ml-train -a linear --target price --wd 0.001 --validation validation.csv --max-rmse 5000 -o gated.json < train.csv && echo accepted"
 run_step "train gradient-boosted trees" \
-	"ml-train -a gbtree --target price --validation validation.csv --num_round 200 -o model.json < train.csv"
-run_step "score the test share" "ml-score -m model.json --keep make --evaluate price < test.csv > predictions.csv"
+	"ml-train -a gbtree --target price --validation validation.csv --num_round 200 -o trees.json < train.csv"
 echo "demo finished; outputs in $OUT"
