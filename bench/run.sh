@@ -3,6 +3,10 @@
 #
 #   record stream   sum one column of a 1,000,000 x 21 numeric CSV:
 #                   libcommon's reader (bench/stream_sum) vs mawk -F,
+#   preprocess      ml-preprocess fit + apply on 1,000,000 x (20 numeric +
+#                   3 categorical) vs pandas + scikit-learn (bench/preprocess_ref.py)
+#   linear          ml-train -a linear CSV -> model vs pandas + Ridge
+#                   (bench/linear_ref.py, same RMSE); ml-score vs mawk
 #   memory          the same reader over a 10 GB stream on a pipe: peak RSS
 #                   (BENCH_STREAM_GB to change the size; 0 skips it)
 #
@@ -11,6 +15,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 B=build/bench
+PY=/usr/bin/python3	# Debian's interpreter: it sees python3-sklearn and python3-pandas
 RUNS=${BENCH_RUNS:-5}
 GB=${BENCH_STREAM_GB:-10}
 mkdir -p "$B"
@@ -32,12 +37,13 @@ best_time() {
 echo "== record stream: sum column x1 of $(wc -l <"$DATA") lines ($(du -m "$DATA" | cut -f1) MB)"
 ours=$(best_time "$B/stream_sum" x1 "$DATA"); our_sum=$(cat "$B/out")
 ref=$(best_time mawk -F, 'NR > 1 {s += $2} END {printf "%.17g\n", s}' "$DATA"); ref_sum=$(cat "$B/out")
+mawk_time=$ref
 [ "$our_sum" = "$ref_sum" ] || { echo "sums differ: mlpipe $our_sum, mawk $ref_sum"; exit 1; }
 printf '%-28s %8s s\n' "mlpipe reader" "$ours" "mawk -F," "$ref"
 echo "ratio mlpipe/mawk: $(echo "$ours $ref" | awk '{printf "%.2f", $1 / $2}') (target <= 1.5; sums equal: $our_sum)"
 
 # ---- ml-preprocess: fit + apply, whole process, vs pandas + scikit-learn ----
-PY=/usr/bin/python3
+
 CAT=$B/categorical-1m.csv
 [ -s "$CAT" ] || "$B/gen_csv" 1000000 42 --categorical >"$CAT"
 if $PY -c 'import pandas, sklearn' 2>/dev/null; then
@@ -50,6 +56,20 @@ if $PY -c 'import pandas, sklearn' 2>/dev/null; then
 	echo "ratio reference/mlpipe: $(echo "$ours $ref" | awk '{printf "%.1f", $2 / $1}')x faster (target >= 5)"
 else
 	echo "== ml-preprocess: skipped (Debian's python3-pandas / python3-sklearn not installed)"
+fi
+
+# ---- linear learner: CSV -> model vs pandas + Ridge; scoring vs mawk ----
+if $PY -c 'import pandas, sklearn' 2>/dev/null; then
+	echo "== ml-train -a linear (squared loss, wd 0.001): $(wc -l <"$DATA") lines x 20 features"
+	ours=$(best_time build/bin/ml-train -a linear --target y --wd 0.001 -o "$B/linear.json" "$DATA")
+	our_rmse=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["metrics"]["train"]["rmse"])' "$B/linear.json")
+	ref=$(best_time $PY bench/linear_ref.py "$DATA" 0.001); ref_rmse=$(cat "$B/out")
+	printf '%-28s %8s s (RMSE %s)\n' "ml-train -a linear" "$ours" "$our_rmse" "pandas + Ridge" "$ref" "$ref_rmse"
+	echo "ratio mlpipe/reference: $(echo "$ours $ref" | awk '{printf "%.2f", $1 / $2}') (target <= 0.5);" \
+		"RMSE differs by $(echo "$our_rmse $ref_rmse" | awk '{d = ($1 - $2) / $2; printf "%.2g%%", 100 * (d < 0 ? -d : d)}') (target <= 0.1%)"
+	ours=$(best_time build/bin/ml-score -m "$B/linear.json" -o /dev/null "$DATA")
+	printf '%-28s %8s s\n' "ml-score (linear)" "$ours" "mawk -F, (sum a column)" "$mawk_time"
+	echo "ratio ml-score/mawk: $(echo "$ours $mawk_time" | awk '{printf "%.2f", $1 / $2}') (target <= 1.5)"
 fi
 
 if [ "$GB" != 0 ]; then

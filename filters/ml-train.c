@@ -108,20 +108,39 @@ static const char *const algorithms[] = { "gbtree", "linear" };
 /* The hyperparameter options, in the order of the tables, by name. */
 static const struct ml_opt *const hp_tables[] = { gbtree_opts, linear_opts, NULL };
 
-/* Hyperparameters as SageMaker passes them: a JSON object of strings. */
+/* SageMaker passes every hyperparameter as a string; a number or boolean written by hand is taken as its text. */
+static int add_file_hyperparameters(json_t *hp, const json_t *file, struct ml_err *err)
+{
+	const char *key;
+	json_t *v;
+	if (!json_is_object(file))
+		return ml_err_set(err, ML_ERR_CONFIG, "%s: expected an object of name: value", T.hyperparameters);
+	json_object_foreach((json_t *)file, key, v) {
+		json_t *text = json_is_string(v)  ? json_incref(v)
+			       : json_is_integer(v) ? json_sprintf("%" JSON_INTEGER_FORMAT, json_integer_value(v))
+			       : json_is_real(v)    ? json_sprintf("%.17g", json_real_value(v))
+			       : json_is_boolean(v) ? json_string(json_is_true(v) ? "true" : "false")
+						    : NULL;
+		if (!text)
+			return ml_err_set(err, ML_ERR_CONFIG, "%s: \"%s\" must be a string, number or boolean",
+					  T.hyperparameters, key);
+		json_object_set_new(hp, key, text);
+	}
+	return 0;
+}
+
+/* Hyperparameters as SageMaker passes them: a JSON object of strings; options win over the file. */
 static json_t *collect_hyperparameters(struct ml_err *err)
 {
 	json_t *hp = json_object();
 	if (T.hyperparameters) {
 		json_t *file = ml_json_load(T.hyperparameters, err);
-		if (file && !json_is_object(file))
-			ml_err_set(err, ML_ERR_CONFIG, "%s: expected an object of name: value", T.hyperparameters);
-		if (!json_is_object(file) || json_object_update(hp, file) < 0) {
-			json_decref(file);
+		int rc = file ? add_file_hyperparameters(hp, file, err) : -1;
+		json_decref(file);
+		if (rc < 0) {
 			json_decref(hp);
 			return NULL;
 		}
-		json_decref(file);
 	}
 	for (size_t t = 0; hp_tables[t]; t++)
 		for (const struct ml_opt *o = hp_tables[t]; o->name; o++) {
@@ -151,8 +170,8 @@ static struct ml_recipe *training_recipe(const char *data, struct ml_err *err)
 	struct ml_recipe_opts o;
 	ml_recipe_opts_init(&o);
 	o.target = T.target;
-	if (T.algorithm == 1) {	/* a linear model needs every value: impute */
-		o.numeric_impute = ML_IMPUTE_MEDIAN;
+	if (T.algorithm == 1) {	/* a linear model needs every value: impute (scikit-learn's defaults) */
+		o.numeric_impute = ML_IMPUTE_MEAN;
 		o.categorical_impute = ML_IMPUTE_MOST_FREQUENT;
 	}
 	struct ml_reader_opts ro;
@@ -165,11 +184,13 @@ static struct ml_recipe *training_recipe(const char *data, struct ml_err *err)
 }
 
 static int read_dataset(const struct ml_recipe *rc, const char *path, const char *name,
-			struct ml_dataset *d, struct ml_err *err)
+			struct ml_dataset *d, int keep_rejects, struct ml_err *err)
 {
 	struct ml_reader_opts ro;
 	if (ml_stream_cli_reader_opts(&stream, &ro, err) < 0)
 		return -1;
+	if (!keep_rejects)
+		ro.rejects = NULL;	/* --rejects holds the training file's bad rows */
 	struct ml_reader *r = ml_reader_open(&path, 1, &ro, err);
 	int rc_ = r ? ml_dataset_read(rc, r, name, d, err) : -1;
 	if (rc_ == 0)
@@ -289,8 +310,8 @@ static int train(const char *data, const char *data_name)
 	int rc = 0;
 	if (!(t.plugin = ml_plugin_load(ML_PLUGIN_ALGORITHM, algorithms[T.algorithm], &err)) ||
 	    !(t.hyperparameters = collect_hyperparameters(&err)) || !(t.recipe = training_recipe(data, &err)) ||
-	    read_dataset(t.recipe, data, data_name, &t.train, &err) < 0 ||
-	    (T.validation && read_dataset(t.recipe, T.validation, T.validation, &t.valid, &err) < 0) ||
+	    read_dataset(t.recipe, data, data_name, &t.train, 1, &err) < 0 ||
+	    (T.validation && read_dataset(t.recipe, T.validation, T.validation, &t.valid, 0, &err) < 0) ||
 	    fit_model(&t, &err) < 0 || add_metrics(&t, &judged, &err) < 0 ||
 	    ml_artifact_save(t.doc, ML_MODEL_FORMAT, ML_MODEL_MAJOR, T.output ? T.output : "-", &err) < 0)
 		rc = ml_fail(&err);

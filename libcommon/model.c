@@ -13,13 +13,13 @@ void ml_metrics_compute(const double *y, const double *pred, size_t n, struct ml
 	double sum = 0, sq = 0, abs_err = 0, mean = 0;
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (isnan(y[i]))
+		if (isnan(y[i]) || isnan(pred[i]))
 			continue;
 		k++;
 		mean += (y[i] - mean) / (double)k;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (isnan(y[i]))
+		if (isnan(y[i]) || isnan(pred[i]))
 			continue;
 		double e = y[i] - pred[i], d = y[i] - mean;
 		sq += e * e;

@@ -26,14 +26,25 @@ static const double exact_pow10[] = {
 #define MAX_FAST_DIGITS 19	/* fits a uint64_t */
 #define MAX_EXACT_MANTISSA (UINT64_C(1) << 53)
 
-static const char *const missing_tokens[] = { "NA", "N/A", "NaN", "null", "None" };
+static const struct {
+	const char *text;
+	size_t len;
+} missing_tokens[] = { { "NA", 2 }, { "N/A", 3 }, { "NaN", 3 }, { "null", 4 }, { "None", 4 } };
+
+/* isdigit() without the locale table lookup: this runs once per character of input. */
+static inline int is_digit(char c)
+{
+	return (unsigned char)(c - '0') < 10;
+}
 
 int ml_is_missing_token(const char *s, size_t len)
 {
 	if (len == 0)
 		return 1;
+	if (is_digit(s[0]) || s[0] == '-' || s[0] == '.')
+		return 0;	/* the common case: a number */
 	for (size_t i = 0; i < sizeof missing_tokens / sizeof missing_tokens[0]; i++)
-		if (strlen(missing_tokens[i]) == len && !strncasecmp(s, missing_tokens[i], len))
+		if (missing_tokens[i].len == len && !strncasecmp(s, missing_tokens[i].text, len))
 			return 1;
 	return 0;
 }
@@ -62,11 +73,11 @@ static long scan_exponent(const char **pp, const char *end, int *ok)
 	long e = 0;
 	if (p < end && (*p == '+' || *p == '-'))
 		neg = *p++ == '-';
-	if (p == end || !isdigit((unsigned char)*p)) {
+	if (p == end || !is_digit(*p)) {
 		*ok = 0;
 		return 0;
 	}
-	for (; p < end && isdigit((unsigned char)*p); p++)
+	for (; p < end && is_digit(*p); p++)
 		if (e < 100000)	/* beyond this every double under/overflows anyway */
 			e = e * 10 + (*p - '0');
 	*pp = p;
@@ -81,7 +92,7 @@ static int scan_decimal(const char *p, const char *end, struct decimal *d)
 	memset(d, 0, sizeof *d);
 	if (p < end && (*p == '+' || *p == '-'))
 		d->negative = *p++ == '-';
-	for (; p < end && isdigit((unsigned char)*p); p++) {
+	for (; p < end && is_digit(*p); p++) {
 		any_digit = 1;
 		if (d->digits == 0 && *p == '0')
 			continue;	/* leading zeros are not significant */
@@ -92,7 +103,7 @@ static int scan_decimal(const char *p, const char *end, struct decimal *d)
 		d->digits++;
 	}
 	if (p < end && *p == '.') {
-		for (p++; p < end && isdigit((unsigned char)*p); p++) {
+		for (p++; p < end && is_digit(*p); p++) {
 			any_digit = 1;
 			if (d->digits == 0 && *p == '0') {
 				d->exp10--;
@@ -135,8 +146,36 @@ static enum ml_num_status slow_parse(const char *s, size_t len, double *out)
 	return ML_NUM_OK;
 }
 
+/*
+ * The shape most numbers in data have, [-]digits[.digits] with at most 19
+ * digits whose value fits in 53 bits, in one loop; 1 if s was that shape.
+ * The division by an exact power of ten is correctly rounded, as strtod.
+ */
+static inline int parse_plain(const char *s, size_t len, double *out)
+{
+	const char *p = s, *end = s + len, *digits;
+	int negative = p < end && *p == '-';
+	uint64_t m = 0;
+	p += negative;
+	for (digits = p; p < end && is_digit(*p); p++)
+		m = m * 10 + (uint64_t)(*p - '0');
+	size_t whole = (size_t)(p - digits), frac = 0;
+	if (p < end && *p == '.') {
+		for (digits = ++p; p < end && is_digit(*p); p++)
+			m = m * 10 + (uint64_t)(*p - '0');
+		frac = (size_t)(p - digits);
+	}
+	if (p != end || whole + frac == 0 || whole + frac > MAX_FAST_DIGITS || m > MAX_EXACT_MANTISSA)
+		return 0;
+	double v = frac ? (double)m / exact_pow10[frac] : (double)m;
+	*out = negative ? -v : v;
+	return 1;
+}
+
 enum ml_num_status ml_parse_double(const char *s, size_t len, double *out)
 {
+	if (parse_plain(s, len, out))
+		return ML_NUM_OK;
 	while (len && (*s == ' ' || *s == '\t')) {
 		s++;
 		len--;

@@ -185,7 +185,8 @@ struct num_stats {
 	uint64_t present, missing;
 	double mean, m2;		/* Welford over raw values */
 	double lmean, lm2;		/* ... over log1p(values) */
-	struct ml_kll *sketch;
+	double min, max;
+	struct ml_kll *sketch;		/* only when a median, mode or quantile is needed */
 };
 
 struct cat_stats {
@@ -219,11 +220,14 @@ static int observe_numeric(struct num_stats *st, const double *v, size_t n, int 
 		if (use_log1p && v[i] <= -1)
 			return ml_err_set(err, ML_ERR_DATA, "column \"%s\": log1p needs values above -1, found %g",
 					  name, v[i]);
-		st->present++;
+		if (st->present++ == 0)
+			st->min = st->max = v[i];
+		st->min = v[i] < st->min ? v[i] : st->min;
+		st->max = v[i] > st->max ? v[i] : st->max;
 		welford(&st->mean, &st->m2, st->present, v[i]);
 		if (use_log1p)
 			welford(&st->lmean, &st->lm2, st->present, log1p(v[i]));
-		if (ml_kll_add(st->sketch, v[i], err) < 0)
+		if (st->sketch && ml_kll_add(st->sketch, v[i], err) < 0)
 			return -1;
 	}
 	return 0;
@@ -469,10 +473,13 @@ static int fit_numeric(struct rcol *c, const struct num_stats *st, const struct 
 		return 0;
 	/* Statistics of what the scaler will see: imputed, clipped, log1p'd. */
 	struct moments m = { ns, 0, 0, 0, INFINITY, -INFINITY };
-	ml_kll_visit(st->sketch, accumulate, &m);
-	if (m.w > 0) {	/* a compacted sketch may have dropped the extremes; these are exact */
-		m.min = transform_numeric(ns, ml_kll_min(st->sketch));
-		m.max = transform_numeric(ns, ml_kll_max(st->sketch));
+	if (st->sketch)
+		ml_kll_visit(st->sketch, accumulate, &m);
+	else
+		m.w = (double)st->present;
+	if (st->present) {	/* exact extremes (a compacted sketch may have dropped them) */
+		m.min = transform_numeric(ns, st->min);
+		m.max = transform_numeric(ns, st->max);
 	}
 	if (isnan(ns->clip_lo) && isnan(ns->clip_hi)) {	/* exact sums beat the sketch */
 		m.mean = ns->log1p ? st->lmean : st->mean;
@@ -639,6 +646,19 @@ static void free_fit_state(struct fit_state *fs)
 	free(fs->cat);
 }
 
+/* Medians, modes and clipping quantiles need the sketch; means and ranges do not. */
+static int needs_sketch(const struct rcol *c, const struct ml_recipe_opts *o)
+{
+	enum ml_impute imp;
+	const char *fill;
+	if (c->type != ML_TYPE_NUMERIC)
+		return 0;
+	if (column_impute(o, c->name, c->type, &imp, &fill, NULL) < 0)
+		return 1;	/* the bad setting is reported when the fit finishes */
+	return imp == ML_IMPUTE_MEDIAN || imp == ML_IMPUTE_MOST_FREQUENT || !isnan(o->clip_low) ||
+	       !isnan(o->clip_high);
+}
+
 static int stream_statistics(struct fit_state *fs, struct ml_reader *r, struct ml_err *err)
 {
 	struct ml_recipe *rc = fs->rc;
@@ -647,7 +667,7 @@ static int stream_statistics(struct fit_state *fs, struct ml_reader *r, struct m
 	if (!fs->num || !fs->cat)
 		return -1;
 	for (size_t i = 0; i < rc->ncols; i++)
-		if (rc->cols[i].type == ML_TYPE_NUMERIC && !(fs->num[i].sketch = ml_kll_new(KLL_K, err)))
+		if (needs_sketch(&rc->cols[i], fs->o) && !(fs->num[i].sketch = ml_kll_new(KLL_K, err)))
 			return -1;
 	if (ml_reader_bind(r, &rc->input, 0, err) < 0)
 		return -1;

@@ -55,8 +55,8 @@ static int param_double(const json_t *params, const char *name, double lo, doubl
 			struct ml_err *err)
 {
 	const char *s = param(params, name);
-	if (!s)
-		return 0;
+	if (!s || !strcmp(s, "auto"))
+		return 0;	/* SageMaker's "auto": the default */
 	char *end;
 	errno = 0;
 	double v = strtod(s, &end);
@@ -106,10 +106,7 @@ static int check_unsupported(const json_t *params, struct ml_err *err)
 static int read_settings(const json_t *params, struct settings *s, struct ml_err *err)
 {
 	*s = (struct settings){ 0, 1, 0, 1 };
-	const char *wd = param(params, "wd");
-	if (wd && !strcmp(wd, "auto"))
-		wd = NULL;
-	if ((wd && param_double(params, "wd", 0, &s->wd, err) < 0) ||
+	if (param_double(params, "wd", 0, &s->wd, err) < 0 ||
 	    param_bool(params, "normalize_data", &s->normalize_data, err) < 0 ||
 	    param_bool(params, "normalize_label", &s->normalize_label, err) < 0 ||
 	    param_bool(params, "fit_intercept", &s->fit_intercept, err) < 0)

@@ -30,7 +30,7 @@
 #define ML_MODEL_FORMAT "mlpipe.model"
 #define ML_MODEL_MAJOR 1
 
-/* Regression quality over the rows whose label is present. */
+/* Regression quality over the rows with both a label and a prediction. */
 struct ml_metrics {
 	size_t n;
 	double rmse, mae, r2;

@@ -1,7 +1,7 @@
 """Test RMSE of scikit-learn's Ridge on the used-car split, against mlpipe's.
 
 usage: linear_split_ref.py TRAIN.csv TEST.csv MLPIPE_RMSE
-Same features as ml-train's default recipe for linear (median imputation,
+Same features as ml-train's default recipe for linear (mean imputation,
 one-hot), standardized, Ridge(alpha = n * 0.001); exits 1 if mlpipe's test
 RMSE is not within 1% of it.
 """
@@ -20,7 +20,7 @@ tr, ytr = load(sys.argv[1]); te, yte = load(sys.argv[2])
 num = ["mileage", "cylinder", "doors", "cruise", "sound", "leather"]; cat = ["make", "type"]
 def frame(rows):
     return np.array([[float(r[c]) for c in num] + [r[c] for c in cat] for r in rows], dtype=object)
-pre = ColumnTransformer([("n", SimpleImputer(strategy="median"), list(range(6))),
+pre = ColumnTransformer([("n", SimpleImputer(strategy="mean"), list(range(6))),
                          ("c", OneHotEncoder(handle_unknown="ignore", sparse_output=False), [6, 7])])
 xtr = pre.fit_transform(frame(tr)).astype(float); xte = pre.transform(frame(te)).astype(float)
 sc = StandardScaler().fit(xtr)
