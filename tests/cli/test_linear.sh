@@ -57,6 +57,9 @@ printf '{"predictor_type": "regressor", "wd": "0.01", "normalize_data": "true"}\
 run_in "$CARS" ml-train -a linear --target price --recipe "$T/recipe.json" --hyperparameters "$T/hp.json" -o "$T/m-hp.json"
 params() { $PY -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["model"], sort_keys=True))' "$1"; }
 expect_eq "$(params "$T/m-hp.json")" "$(params "$T/m-0.01.json")" "hyperparameters.json (strings) gives the same weights as --wd 0.01"
+printf '{"wd": 0.01, "l1": "auto", "normalize_data": true}\n' >"$T/hp-typed.json"
+run_in "$CARS" ml-train -a linear --target price --recipe "$T/recipe.json" --hyperparameters "$T/hp-typed.json" -o "$T/m-typed.json"
+expect_eq "$(params "$T/m-typed.json")" "$(params "$T/m-0.01.json")" "hyperparameters.json with numbers, booleans and auto gives the same weights"
 printf 'train:\n  algorithm: linear\n  target: price\n  wd: "0.01"\n  recipe: %s\n' "$T/recipe.json" >"$T/p.yaml"
 run_in "$CARS" ml-train --config "$T/p.yaml"
 expect_file_eq <(printf '%s\n' "$out") "$T/m-0.01.json" "--config train: section gives the same model"
