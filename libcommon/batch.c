@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mlpipe/num.h"
+#include "mlpipe/uri.h"
 #include "reader_int.h"
 
 #define MAX_CATEGORIES (1u << 20)	/* distinct levels in one categorical column */
@@ -252,8 +254,32 @@ static void resolve_new_columns(struct ml_reader *r, struct ml_batch *b)
 	r->bind_ncols = r->ncols;
 }
 
+/* Sizes of the inputs that are local regular files, in KiB; 0 when unknown (pipes). */
+static uint64_t input_kib(const struct ml_reader *r)
+{
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < r->nuris; i++) {
+		const char *path = ml_uri_local_path(r->uris[i]);
+		struct stat st;
+		if (!path || !strcmp(path, "-") || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			return 0;
+		bytes += (uint64_t)st.st_size;
+	}
+	return bytes >> 10;
+}
+
+static void show_progress(struct ml_reader *r)
+{
+	if (!r->progress_started) {
+		ml_progress_start(&r->progress, "reading", input_kib(r), "KiB");
+		r->progress_started = 1;
+	}
+	ml_progress_update(&r->progress, r->stats.bytes_read >> 10);
+}
+
 long ml_reader_read_batch(struct ml_reader *r, struct ml_batch *b, struct ml_err *err)
 {
+	show_progress(r);
 	struct ml_record rec;
 	if (!r->schema)
 		return ml_err_set(err, ML_ERR_INTERNAL, "ml_reader_read_batch before ml_reader_bind");

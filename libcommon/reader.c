@@ -582,6 +582,8 @@ void ml_reader_close(struct ml_reader *r)
 {
 	if (!r)
 		return;
+	if (r->progress_started)
+		ml_progress_finish(&r->progress);
 	if (r->in)
 		ml_istream_close(r->in);
 	if (r->rejects)

@@ -7,6 +7,7 @@
 #define MLPIPE_READER_INT_H
 
 #include "mlpipe/dict.h"
+#include "mlpipe/progress.h"
 #include "mlpipe/stream.h"
 #include "mlpipe/uri.h"
 
@@ -67,6 +68,8 @@ struct ml_reader {
 
 	struct ml_ostream *rejects;
 	struct ml_stream_stats stats;
+	struct ml_progress progress;	/* "reading [###...] 45%", when enabled */
+	int progress_started;
 
 	/* After ml_reader_bind(). */
 	const struct ml_schema *schema;

@@ -170,6 +170,14 @@ expect_rc 64 "split with one output is a usage error"
 run_in "$CARS" ml-preprocess frobnicate
 expect_rc 64 "an unknown command exits 64"
 
+# ---- the progress line: only when asked for, or on a terminal ----
+run ml-preprocess fit --target price --progress "$CARS"
+expect_match "$err" $'\rreading \\[#+\\] 100% ' "--progress draws a bar for a file of known size"
+run ml-preprocess fit --target price "$CARS"
+expect_no_match "$err" 'reading' "no progress line when stderr is not a terminal"
+MLPIPE_PROGRESS=1 run ml-preprocess fit --target price --no-progress "$CARS"
+expect_no_match "$err" 'reading' "--no-progress wins"
+
 # ---- streaming: memory does not grow with the input ----
 if [ -x /usr/bin/time ]; then
 	awk 'BEGIN{srand(1); print "price,mileage,make"; for(i=0;i<400000;i++) printf "%d,%d,m%d\n", 1000+i%5000, i, i%30}' >"$T/big.csv"
