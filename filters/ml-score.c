@@ -23,9 +23,10 @@ static struct {
 static const struct ml_opt score_opts[] = {
 	{ "model", 'm', ML_OPT_LIST, &S.models, "FILE", "model artifact (repeat for an ensemble)", NULL,
 	  ML_OPTF_NO_SPLIT },
-	{ "combine", 0, ML_OPT_CHOICE, &S.combine, "HOW", "combine several models' predictions",
-	  "mean|max|min|median|sum" },
-	{ "each", 0, ML_OPT_FLAG, &S.each, NULL, "also write each model's prediction" },
+	{ "combine", 0, ML_OPT_CHOICE, &S.combine, "HOW",
+	  "several models' predictions into one (default mean)", "mean|max|min|median|sum" },
+	{ "each", 0, ML_OPT_FLAG, &S.each, NULL,
+	  "also write each model's prediction (prediction_1, ...) before the combined one" },
 	{ "keep", 0, ML_OPT_LIST, &S.keep, "COLS", "copy these input columns to the output (ids)" },
 	{ "input-filter", 0, ML_OPT_STRING, &S.input_filter, "EXPR",
 	  "columns the model sees, e.g. '$[1:]' or 'mileage,make' (SageMaker InputFilter)" },
@@ -45,18 +46,65 @@ static const struct ml_opt score_opts[] = {
 	ML_OPT_END,
 };
 
+#define MAX_MODELS 64
+
+/* One model of the ensemble, and where its input columns are in the batch. */
+struct member {
+	struct ml_model *model;
+	size_t *cols;			/* recipe input column j -> batch column */
+	struct ml_batch_col *view;	/* the batch's columns in the recipe's order */
+	double *pred;
+};
+
 /* What one batch needs while its rows are written (read-only across threads). */
 struct scoring {
-	struct ml_model *model;
+	struct member m[MAX_MODELS];
+	size_t nmodels, nfeatures_max;
 	struct ml_writer *w;
 	long *keep_cols;
 	long label_col;		/* --evaluate: batch column of the label, or -1 */
-	double *x, *pred, *label;
+	double *x, *pred;	/* pred: the combined prediction */
 	size_t cap;
 	struct ml_batch b;
 	double *all_label, *all_pred;	/* --evaluate: every row, for the metrics */
 	size_t nall, allcap;
 };
+
+enum combine { COMBINE_MEAN, COMBINE_MAX, COMBINE_MIN, COMBINE_MEDIAN, COMBINE_SUM };
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* f(p[0], ..., p[n-1]); a missing prediction makes the result missing. */
+static double combine(double *p, size_t n)
+{
+	double acc = p[0];
+	for (size_t i = 0; i < n; i++)
+		if (isnan(p[i]))
+			return NAN;
+	switch ((enum combine)S.combine) {
+	case COMBINE_MAX:
+		for (size_t i = 1; i < n; i++)
+			acc = p[i] > acc ? p[i] : acc;
+		return acc;
+	case COMBINE_MIN:
+		for (size_t i = 1; i < n; i++)
+			acc = p[i] < acc ? p[i] : acc;
+		return acc;
+	case COMBINE_MEDIAN:
+		qsort(p, n, sizeof *p, cmp_double);	/* n is the number of models: small */
+		return n % 2 ? p[n / 2] : (p[n / 2 - 1] + p[n / 2]) / 2;
+	case COMBINE_SUM:
+	case COMBINE_MEAN:
+		for (size_t i = 1; i < n; i++)
+			acc += p[i];
+		return S.combine == COMBINE_SUM ? acc : acc / (double)n;
+	}
+	return NAN;
+}
 
 static int write_scored(struct ml_writer *w, size_t begin, size_t end, void *ctx, struct ml_err *err)
 {
@@ -64,6 +112,9 @@ static int write_scored(struct ml_writer *w, size_t begin, size_t end, void *ctx
 	for (size_t r = begin; r < end; r++) {
 		for (size_t k = 0; k < S.keep.n; k++)
 			if (ml_writer_cell(w, &sc->b, (size_t)sc->keep_cols[k], r, err) < 0)
+				return -1;
+		for (size_t i = 0; S.each && sc->nmodels > 1 && i < sc->nmodels; i++)
+			if (ml_writer_num(w, sc->m[i].pred[r], err) < 0)
 				return -1;
 		if (ml_writer_num(w, sc->pred[r], err) < 0 || ml_writer_end_row(w, err) < 0)
 			return -1;
@@ -75,12 +126,17 @@ static int reserve_rows(struct scoring *sc, size_t n, struct ml_err *err)
 {
 	if (n <= sc->cap)
 		return 0;
-	size_t nf = ml_recipe_nfeatures(sc->model->recipe);
+	sc->cap = n;
 	free(sc->x);
 	free(sc->pred);
-	sc->cap = n;
-	sc->x = ml_calloc(n * (nf ? nf : 1), sizeof *sc->x, err);
+	sc->x = ml_calloc(n * (sc->nfeatures_max ? sc->nfeatures_max : 1), sizeof *sc->x, err);
 	sc->pred = ml_calloc(n, sizeof *sc->pred, err);
+	for (size_t i = 0; i < sc->nmodels; i++) {
+		free(sc->m[i].pred);
+		sc->m[i].pred = ml_calloc(n, sizeof(double), err);
+		if (!sc->m[i].pred)
+			return -1;
+	}
 	return sc->x && sc->pred ? 0 : -1;
 }
 
@@ -109,18 +165,39 @@ static int remember(struct scoring *sc, size_t n, struct ml_err *err)
 	return 0;
 }
 
+/* One model over the batch: its recipe sees its own columns, in its own order. */
+static int predict_member(struct scoring *sc, struct member *mb, size_t n, struct ml_err *err)
+{
+	const struct ml_recipe *rc = mb->model->recipe;
+	size_t ncols = ml_recipe_input_schema(rc)->n;
+	for (size_t j = 0; j < ncols; j++)
+		mb->view[j] = sc->b.cols[mb->cols[j]];
+	struct ml_batch view = sc->b;
+	view.cols = mb->view;
+	view.ncols = ncols;
+	struct ml_matrix x = { n, ml_recipe_nfeatures(rc), sc->x };
+	if (ml_recipe_apply(rc, &view, sc->x, NULL, err) < 0)
+		return -1;
+	return ml_model_predict(mb->model, &x, mb->pred, err);
+}
+
 static int score_batches(struct ml_reader *r, struct scoring *sc, struct ml_err *err)
 {
 	long n;
-	size_t nf = ml_recipe_nfeatures(sc->model->recipe);
+	double p[MAX_MODELS];
 	while ((n = ml_reader_read_batch(r, &sc->b, err)) > 0) {
-		struct ml_matrix x = { (size_t)n, nf, NULL };
 		if (reserve_rows(sc, (size_t)n, err) < 0)
 			return -1;
-		x.v = sc->x;
-		if (ml_recipe_apply(sc->model->recipe, &sc->b, sc->x, NULL, err) < 0 ||
-		    ml_model_predict(sc->model, &x, sc->pred, err) < 0 ||
-		    ml_writer_rows_parallel(sc->w, (size_t)n, write_scored, sc, err) < 0 || remember(sc, (size_t)n, err) < 0)
+		for (size_t i = 0; i < sc->nmodels; i++)
+			if (predict_member(sc, &sc->m[i], (size_t)n, err) < 0)
+				return -1;
+		for (size_t row = 0; row < (size_t)n; row++) {
+			for (size_t i = 0; i < sc->nmodels; i++)
+				p[i] = sc->m[i].pred[row];
+			sc->pred[row] = combine(p, sc->nmodels);
+		}
+		if (ml_writer_rows_parallel(sc->w, (size_t)n, write_scored, sc, err) < 0 ||
+		    remember(sc, (size_t)n, err) < 0)
 			return -1;
 	}
 	return n < 0 ? -1 : 0;
@@ -140,20 +217,65 @@ static void report_evaluation(const struct scoring *sc)
 	json_decref(j);
 }
 
-/* --evaluate names the label the model was trained on: it is then read as a number. */
-static int label_column(const struct ml_recipe *rc, struct ml_reader *r, const char *name, long *col,
-			struct ml_err *err)
+/*
+ * The batch schema: every model's input columns once (by name; two models
+ * may not read one column as different types), then the --keep columns.
+ */
+static int union_schema(struct scoring *sc, struct ml_schema *u, struct ml_err *err)
+{
+	if (ml_schema_copy(u, ml_recipe_input_schema(sc->m[0].model->recipe), err) < 0)
+		return -1;
+	for (size_t i = 0; i < sc->nmodels; i++) {
+		const struct ml_schema *in = ml_recipe_input_schema(sc->m[i].model->recipe);
+		sc->m[i].cols = ml_calloc(in->n + 1, sizeof *sc->m[i].cols, err);
+		sc->m[i].view = ml_calloc(in->n + 1, sizeof *sc->m[i].view, err);
+		if (!sc->m[i].cols || !sc->m[i].view)
+			return -1;
+		for (size_t j = 0; j < in->n; j++) {
+			long at = ml_schema_find(u, in->cols[j].name);
+			if (at >= 0 && u->cols[at].type != in->cols[j].type)
+				return ml_err_set(err, ML_ERR_DATA, "%s and %s read column \"%s\" as %s and %s",
+						  S.models.items[0], S.models.items[i], in->cols[j].name,
+						  ml_type_name(u->cols[at].type), ml_type_name(in->cols[j].type));
+			if (at < 0 && ml_schema_add(u, in->cols[j].name, in->cols[j].type, in->cols[j].role, err) < 0)
+				return -1;
+			if (at >= 0 && in->cols[j].role == ML_ROLE_FEATURE)
+				u->cols[at].role = ML_ROLE_FEATURE;
+			sc->m[i].cols[j] = (size_t)(at >= 0 ? at : (long)u->n - 1);
+		}
+		size_t nf = ml_recipe_nfeatures(sc->m[i].model->recipe);
+		sc->nfeatures_max = nf > sc->nfeatures_max ? nf : sc->nfeatures_max;
+	}
+	for (size_t k = 0; k < S.keep.n; k++) {
+		long at = ml_schema_find(u, S.keep.items[k]);
+		if (at >= 0 && u->cols[at].role == ML_ROLE_IGNORE) {
+			u->cols[at].role = ML_ROLE_PASSTHROUGH;
+			u->cols[at].type = ML_TYPE_TEXT;
+		}
+		if (at < 0 && ml_schema_add(u, S.keep.items[k], ML_TYPE_TEXT, ML_ROLE_PASSTHROUGH, err) < 0)
+			return -1;
+		sc->keep_cols[k] = at >= 0 ? at : (long)u->n - 1;
+	}
+	return 0;
+}
+
+/* --evaluate names the label every model was trained on: it is then read as a number. */
+static int label_column(const struct scoring *sc, const struct ml_schema *u, struct ml_reader *r,
+			const char *name, long *col, struct ml_err *err)
 {
 	*col = -1;
 	if (!S.evaluate)
 		return 0;
-	const char *target = ml_recipe_target(rc);
-	if (!target || strcmp(target, S.evaluate) != 0)
-		return ml_err_set(err, ML_ERR_USAGE, "--evaluate %s: the model was trained on %s%s%s", S.evaluate,
-				  target ? "\"" : "no label", target ? target : "", target ? "\"" : "");
-	if (ml_reader_find_column(r, target) < 0)
-		return ml_err_set(err, ML_ERR_DATA, "%s: no column \"%s\" to evaluate against", name, target);
-	*col = ml_schema_find(ml_recipe_input_schema(rc), target);
+	for (size_t i = 0; i < sc->nmodels; i++) {
+		const char *target = ml_recipe_target(sc->m[i].model->recipe);
+		if (!target || strcmp(target, S.evaluate) != 0)
+			return ml_err_set(err, ML_ERR_USAGE, "--evaluate %s: %s was trained on %s%s%s", S.evaluate,
+					  S.models.items[i], target ? "\"" : "no label", target ? target : "",
+					  target ? "\"" : "");
+	}
+	if (ml_reader_find_column(r, S.evaluate) < 0)
+		return ml_err_set(err, ML_ERR_DATA, "%s: no column \"%s\" to evaluate against", name, S.evaluate);
+	*col = ml_schema_find(u, S.evaluate);
 	return 0;
 }
 
@@ -163,45 +285,83 @@ static int open_output(struct scoring *sc, const struct ml_reader *r, struct ml_
 	if (ml_stream_cli_writer_opts(&stream, ml_reader_format(r), &wo, err) < 0 ||
 	    !(sc->w = ml_writer_open(S.output ? S.output : "-", &wo, err)))
 		return -1;
-	const char **names = ml_calloc(S.keep.n + 1, sizeof *names, err);
-	if (!names)
-		return -1;
-	for (size_t k = 0; k < S.keep.n; k++)
-		names[k] = S.keep.items[k];
-	names[S.keep.n] = "prediction";
-	int rc = ml_writer_set_columns(sc->w, names, S.keep.n + 1, err);
+	size_t n = 0, each = S.each && sc->nmodels > 1 ? sc->nmodels : 0;
+	const char **names = ml_calloc(S.keep.n + each + 1, sizeof *names, err);
+	char (*each_names)[32] = ml_calloc(each + 1, sizeof *each_names, err);
+	int rc = -1;
+	if (names && each_names) {
+		for (size_t k = 0; k < S.keep.n; k++)
+			names[n++] = S.keep.items[k];
+		for (size_t i = 0; i < each; i++) {
+			snprintf(each_names[i], sizeof each_names[i], "prediction_%zu", i + 1);
+			names[n++] = each_names[i];
+		}
+		names[n++] = "prediction";
+		rc = ml_writer_set_columns(sc->w, names, n, err);
+	}
 	free(names);
+	free(each_names);
 	return rc;
 }
 
-static int score(struct ml_model *model, struct ml_reader *r, const char *name, struct ml_err *err)
+static int check_inputs(const struct scoring *sc, const struct ml_reader *r, const char *name,
+			struct ml_err *err)
 {
-	struct scoring sc = { .model = model, .label_col = -1 };
-	struct ml_schema s;
-	ml_schema_init(&s);
-	ml_batch_init(&sc.b);
+	for (size_t i = 0; i < sc->nmodels; i++)
+		if (ml_recipe_check_input(sc->m[i].model->recipe, r, &S.keep, name, S.allow_missing, err) < 0)
+			return -1;
+	return 0;
+}
+
+static void release_scoring(struct scoring *sc)
+{
+	for (size_t i = 0; i < sc->nmodels; i++) {
+		ml_model_free(sc->m[i].model);
+		free(sc->m[i].cols);
+		free(sc->m[i].view);
+		free(sc->m[i].pred);
+	}
+	ml_batch_release(&sc->b);
+	free(sc->keep_cols);
+	free(sc->x);
+	free(sc->pred);
+	free(sc->all_label);
+	free(sc->all_pred);
+}
+
+static int score(struct scoring *sc, struct ml_reader *r, const char *name, struct ml_err *err)
+{
+	struct ml_schema u;
+	ml_schema_init(&u);
+	ml_batch_init(&sc->b);
 	int rc = -1;
-	sc.keep_cols = ml_calloc(S.keep.n + 1, sizeof *sc.keep_cols, err);
-	if (sc.keep_cols && label_column(model->recipe, r, name, &sc.label_col, err) == 0 &&
-	    ml_recipe_check_input(model->recipe, r, &S.keep, name, S.allow_missing, err) == 0 &&
-	    ml_recipe_bind_schema(model->recipe, &S.keep, &s, sc.keep_cols, err) == 0 &&
-	    ml_reader_bind(r, &s, 1, err) == 0 && open_output(&sc, r, err) == 0)
-		rc = score_batches(r, &sc, err);
-	if (sc.w) {
-		ml_stream_log_summary(r, sc.w);
-		if (ml_writer_close(sc.w, rc == 0, rc < 0 ? NULL : err) < 0)
+	sc->label_col = -1;
+	sc->keep_cols = ml_calloc(S.keep.n + 1, sizeof *sc->keep_cols, err);
+	if (sc->keep_cols && check_inputs(sc, r, name, err) == 0 && union_schema(sc, &u, err) == 0 &&
+	    label_column(sc, &u, r, name, &sc->label_col, err) == 0 && ml_reader_bind(r, &u, 1, err) == 0 &&
+	    open_output(sc, r, err) == 0)
+		rc = score_batches(r, sc, err);
+	if (sc->w) {
+		ml_stream_log_summary(r, sc->w);
+		if (ml_writer_close(sc->w, rc == 0, rc < 0 ? NULL : err) < 0)
 			rc = -1;
 	}
-	if (rc == 0 && sc.label_col >= 0)
-		report_evaluation(&sc);
-	ml_batch_release(&sc.b);
-	ml_schema_release(&s);
-	free(sc.keep_cols);
-	free(sc.x);
-	free(sc.pred);
-	free(sc.all_label);
-	free(sc.all_pred);
+	if (rc == 0 && sc->label_col >= 0)
+		report_evaluation(sc);
+	ml_schema_release(&u);
 	return rc;
+}
+
+static int load_models(struct scoring *sc, struct ml_err *err)
+{
+	if (S.models.n > MAX_MODELS)
+		return ml_err_set(err, ML_ERR_USAGE, "at most %d models (-m), not %zu", MAX_MODELS, S.models.n);
+	for (size_t i = 0; i < S.models.n; i++) {
+		if (!(sc->m[i].model = ml_model_load(S.models.items[i], err)))
+			return -1;
+		sc->nmodels++;
+	}
+	return 0;
 }
 
 static int unsupported_options(void)
@@ -210,8 +370,6 @@ static int unsupported_options(void)
 		return ml_not_built_yet("the HTTP endpoint (--serve)");
 	if (S.capture)
 		return ml_not_built_yet("data capture (--capture)");
-	if (S.models.n > 1 || S.combine || S.each)
-		return ml_not_built_yet("scoring with several models (--combine, --each)");
 	if (S.input_filter || S.output_filter || S.join_source)
 		return ml_not_built_yet("batch-transform filters (--input-filter, --output-filter, --join-source)");
 	return 0;
@@ -240,17 +398,15 @@ static int cmd_score(int argc, char **argv)
 	int rc = unsupported_options();
 	if (rc)
 		return rc;
-	struct ml_model *model = ml_model_load(S.models.items[0], &err);
-	if (!model)
-		return ml_fail(&err);
+	struct scoring sc = { 0 };
 	struct ml_reader_opts ro;
 	struct ml_reader *r = NULL;
-	if (ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 ||
+	if (load_models(&sc, &err) < 0 || ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 ||
 	    !(r = ml_reader_open((const char *const *)argv + first, (size_t)(argc - first), &ro, &err)) ||
-	    score(model, r, first < argc ? argv[first] : "<stdin>", &err) < 0)
+	    score(&sc, r, first < argc ? argv[first] : "<stdin>", &err) < 0)
 		rc = ml_fail(&err);
 	ml_reader_close(r);
-	ml_model_free(model);
+	release_scoring(&sc);
 	return rc;
 }
 

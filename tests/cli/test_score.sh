@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# ml-score with several models: --combine and --each, models with different recipes.
+. "$(dirname "$0")/../lib.sh"
+PY=/usr/bin/python3
+CARS=$DATA/used_cars.csv
+
+ml-train -a linear --target price --wd 0.01 -o "$T/a.json" <"$CARS" 2>/dev/null
+ml-preprocess fit --target price --drop make --numeric-impute mean -o "$T/r2.json" <"$CARS"
+ml-train -a linear --target price --wd 0.1 --recipe "$T/r2.json" -o "$T/b.json" <"$CARS" 2>/dev/null
+ml-train -a linear --target price --wd 1 -o "$T/c.json" <"$CARS" 2>/dev/null
+for m in a b c; do ml-score -m "$T/$m.json" <"$CARS" | tail -n +2 >"$T/$m.pred"; done
+paste -d, "$T/a.pred" "$T/b.pred" "$T/c.pred" >"$T/all.pred"
+
+for how in mean max min median sum; do
+	run_in "$CARS" ml-score -m "$T/a.json" -m "$T/b.json" -m "$T/c.json" --combine $how --each
+	expect_rc 0 "--combine $how exits 0"
+	printf '%s\n' "$out" | tail -n +2 >"$T/got.csv"
+	run $PY -c '
+import statistics, sys
+how = sys.argv[1]
+f = {"mean": statistics.fmean, "max": max, "min": min, "median": statistics.median, "sum": sum}[how]
+worst = 0.0
+for want, got in zip(open(sys.argv[2]), open(sys.argv[3])):
+    p = [float(v) for v in want.split(",")]
+    g = [float(v) for v in got.split(",")]
+    assert g[:3] == p, (g, p)          # --each: each model as scored alone
+    worst = max(worst, abs(g[3] - f(p)) / abs(f(p)))
+print(f"{worst:.1e}")
+sys.exit(0 if worst < 1e-12 else 1)
+' $how "$T/all.pred" "$T/got.csv"
+	expect_rc 0 "--combine $how --each: each model's prediction as alone, combined as Python's $how ($out)"
+done
+run_in "$CARS" ml-score -m "$T/a.json" -m "$T/b.json" --each --keep make
+expect_eq "$(printf '%s\n' "$out" | head -1)" "make,prediction_1,prediction_2,prediction" "--each column names"
+expect_eq "$(($(printf '%s\n' "$out" | wc -l) - 1))" "804" "one row out per row in"
+run_in "$CARS" ml-score -m "$T/a.json" -m "$T/b.json" --evaluate price -o /dev/null
+expect_match "$err" '"event":"evaluation"' "--evaluate scores the combined prediction"
+
+# A model that reads "doors" as categorical cannot share a batch with one reading it as a number.
+ml-preprocess fit --target price --categorical doors --numeric-impute mean --categorical-impute most-frequent \
+	-o "$T/r3.json" <"$CARS"
+ml-train -a linear --target price --wd 0.1 --recipe "$T/r3.json" -o "$T/d.json" <"$CARS" 2>/dev/null
+run_in "$CARS" ml-score -m "$T/a.json" -m "$T/d.json"
+expect_rc 65 "models disagreeing on a column's type exit 65"
+expect_match "$err" 'read column "doors" as numeric and categorical' "the disagreement is named"
+done_testing
