@@ -17,7 +17,6 @@ static struct {
 	struct ml_strlist models, keep;
 	int combine, each, join_source, allow_missing;
 	char *input_filter, *output_filter, *capture, *serve, *evaluate, *output;
-	long threads;
 } S;
 
 static const struct ml_opt score_opts[] = {
@@ -38,8 +37,6 @@ static const struct ml_opt score_opts[] = {
 	{ "serve", 0, ML_OPT_STRING, &S.serve, "ADDR",
 	  "serve GET /ping and POST /invocations on ADDR (e.g. 127.0.0.1:8080)" },
 	{ "evaluate", 0, ML_OPT_STRING, &S.evaluate, "COL", "report RMSE/MAE/R2 against this label column" },
-	{ "threads", 0, ML_OPT_INT, &S.threads, "N", "score batches on N threads, output in input order",
-	  NULL, 0, NULL, 0, 1024 },
 	{ "output", 'o', ML_OPT_STRING, &S.output, "FILE", "write here instead of standard output" },
 	{ "allow-missing-columns", 0, ML_OPT_FLAG, &S.allow_missing, NULL,
 	  "a feature column absent from the input is missing in every row, not an error" },

@@ -21,10 +21,9 @@ static struct {
 	int algorithm;
 	char *target, *validation, *recipe, *output, *hyperparameters, *export_xgboost;
 	int log_format;
-	long threads;
 	double max_rmse;
 	char *must_beat, *registry;
-} T = { .threads = 0, .max_rmse = -1 };
+} T = { .max_rmse = -1 };
 
 /* Hyperparameters keep their XGBoost / SageMaker names, so they are strings here
  * and each algorithm plugin validates the ones it knows. */
@@ -47,8 +46,6 @@ static const struct ml_opt train_opts[] = {
 	{ "output", 'o', ML_OPT_STRING, &T.output, "FILE", "write the model here (default: standard output)" },
 	{ "hyperparameters", 0, ML_OPT_STRING, &T.hyperparameters, "FILE",
 	  "a SageMaker hyperparameters.json (string values)" },
-	{ "threads", 0, ML_OPT_INT, &T.threads, "N", "worker threads (default: all cores)", NULL, 0, NULL,
-	  0, 1024 },
 	{ "log-format", 0, ML_OPT_CHOICE, &T.log_format, "FMT",
 	  "per-round metrics on stderr as ndjson (default) or text", "ndjson|text" },
 	{ "export-xgboost", 0, ML_OPT_STRING, &T.export_xgboost, "FILE",
@@ -148,8 +145,8 @@ static json_t *collect_hyperparameters(struct ml_err *err)
 			if (v)
 				json_object_set_new(hp, o->name, json_string(v));
 		}
-	if (T.threads)
-		json_object_set_new(hp, "threads", json_sprintf("%ld", T.threads));
+	if (stream.threads)
+		json_object_set_new(hp, "threads", json_sprintf("%ld", stream.threads));
 	return hp;
 }
 

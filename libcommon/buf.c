@@ -26,7 +26,8 @@ void ml_buf_release(struct ml_buf *b)
 
 int ml_buf_grow(struct ml_buf *b, size_t n)
 {
-	if (n > b->cap || b->len > b->cap - n) {
+	/* len + n + 1 (the terminator) must not wrap, whatever the cap */
+	if (n > b->cap || b->len > b->cap - n || b->len + n == SIZE_MAX) {
 		errno = E2BIG;
 		return -1;
 	}

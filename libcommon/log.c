@@ -13,6 +13,8 @@ void ml_set_progname(const char *argv0)
 	if (!argv0 || !*argv0)
 		return;
 	const char *slash = strrchr(argv0, '/');
+	if (slash && !slash[1])
+		return;	/* "dir/": no name to take */
 	snprintf(progname, sizeof progname, "%s", slash ? slash + 1 : argv0);
 }
 

@@ -138,8 +138,11 @@ static int model_algorithm(struct ml_model *m, const char *uri, struct ml_err *e
 	if (!name)
 		return ml_err_set(err, ML_ERR_DATA, "%s: no \"algorithm\" member", uri);
 	m->plugin = ml_plugin_load(ML_PLUGIN_ALGORITHM, name, err);
-	if (!m->plugin)
+	if (!m->plugin) {
+		if (err && err->class == ML_ERR_USAGE)
+			err->class = ML_ERR_DATA;	/* a bad name in the file, not on the command line */
 		return ml_err_prefix(err, "%s", uri);
+	}
 	const struct ml_algo_ops *ops = m->plugin->ops.algo;
 	if (!ops->load || !ops->predict || !ops->free)
 		return ml_err_set(err, ML_ERR_UNAVAILABLE, "%s: the %s plugin cannot score", uri, name);

@@ -12,12 +12,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "mlpipe/artifact.h"
 #include "mlpipe/buf.h"
 #include "mlpipe/dict.h"
 #include "mlpipe/kll.h"
+#include "mlpipe/threads.h"
 #include "mlpipe/recipe.h"
 
 #define KLL_K 2048
@@ -277,14 +277,9 @@ static void *observe_columns(void *arg)
 	return NULL;
 }
 
-#define MAX_FIT_THREADS 8
-
 static size_t fit_threads(size_t ncols, size_t nrows)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t n = cpus > 1 ? (size_t)cpus : 1;
-	if (n > MAX_FIT_THREADS)
-		n = MAX_FIT_THREADS;
+	size_t n = ml_threads();
 	if (n > ncols)
 		n = ncols;
 	return nrows < 1024 ? 1 : n;	/* small batches: threads cost more than they save */
@@ -297,8 +292,8 @@ static size_t fit_threads(size_t ncols, size_t nrows)
  */
 static int observe_columns_parallel(struct fit_state *fs, const struct ml_batch *b, struct ml_err *err)
 {
-	struct observe_job jobs[MAX_FIT_THREADS];
-	pthread_t tids[MAX_FIT_THREADS];
+	struct observe_job jobs[ML_MAX_THREADS];
+	pthread_t tids[ML_MAX_THREADS];
 	size_t n = fit_threads(fs->rc->ncols, b->nrows), started = 1;
 	for (size_t t = 0; t < n; t++)
 		jobs[t] = (struct observe_job){ fs, b, t, n, 0, ML_ERR_INIT };

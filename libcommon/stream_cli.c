@@ -6,6 +6,7 @@
 
 #include "mlpipe/log.h"
 #include "mlpipe/stream.h"
+#include "mlpipe/threads.h"
 
 #define MAX_BATCH_ROWS (1L << 20)
 
@@ -17,7 +18,7 @@ void ml_stream_cli_init(struct ml_stream_cli *s)
 
 const struct ml_opt *ml_stream_cli_options(struct ml_stream_cli *s)
 {
-	static struct ml_opt table[9];
+	static struct ml_opt table[10];
 	const struct ml_opt opts[] = {
 		{ "input-format", 0, ML_OPT_CHOICE, &s->input_format, "FMT",
 		  "input is csv or ndjson (default: detected from the first byte)", "auto|csv|ndjson" },
@@ -35,6 +36,9 @@ const struct ml_opt *ml_stream_cli_options(struct ml_stream_cli *s)
 		  "CSV field separator (default ','; 'tab' for tab)" },
 		{ "line-buffered", 0, ML_OPT_FLAG, &s->line_buffered, NULL,
 		  "flush output after every row (for co-processes)" },
+		{ "threads", 0, ML_OPT_INT, &s->threads, "N",
+		  "threads for parsing-side work and output formatting (default: one per CPU; output order is kept)",
+		  NULL, 0, NULL, 0, 1024 },
 		ML_OPT_END,
 	};
 	memcpy(table, opts, sizeof opts);
@@ -67,6 +71,7 @@ int ml_stream_cli_reader_opts(const struct ml_stream_cli *s, struct ml_reader_op
 	o->batch_rows = (size_t)s->batch_size;
 	o->on_error = s->on_error ? ML_ON_ERROR_SKIP : ML_ON_ERROR_FAIL;
 	o->rejects = s->rejects;
+	ml_set_threads(s->threads);	/* every stream filter passes here before it reads */
 	if (s->rejects && !s->on_error)
 		ml_warn("--rejects has no effect without --on-error skip");
 	return parse_delimiter(s->delimiter, &o->delimiter, err);

@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "mlpipe/dict.h"
 #include "mlpipe/num.h"
 #include "mlpipe/stream.h"
+#include "mlpipe/threads.h"
 #include "mlpipe/uri.h"
 
 #define WRITE_BUF (256 * 1024)
@@ -31,7 +31,7 @@ struct ml_writer {
 	size_t field;		/* index of the next field in the row */
 	uint64_t rows;
 	int failed;
-	struct ml_writer *forks[ML_WRITER_MAX_THREADS];	/* made on first parallel use */
+	struct ml_writer *forks[ML_MAX_THREADS];	/* made on first parallel use */
 };
 
 void ml_writer_opts_init(struct ml_writer_opts *o)
@@ -322,7 +322,7 @@ int ml_writer_close(struct ml_writer *w, int commit, struct ml_err *err)
 	int rc = commit && w->out ? ml_writer_flush(w, err) : 0;
 	if (w->out && ml_ostream_close(w->out, commit && rc == 0, rc < 0 ? NULL : err) < 0)
 		rc = -1;
-	for (size_t t = 0; t < ML_WRITER_MAX_THREADS; t++)
+	for (size_t t = 0; t < ML_MAX_THREADS; t++)
 		ml_writer_close(w->forks[t], 0, NULL);
 	if (!w->borrowed_names) {
 		for (size_t i = 0; w->names && i < w->ncols; i++)
@@ -386,12 +386,10 @@ static void *write_share(void *arg)
 	return NULL;
 }
 
+/* A thread is worth starting for 256 rows or more. */
 static size_t writer_threads(size_t nrows)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t n = cpus > 1 ? (size_t)cpus : 1, by_rows = nrows / 256;
-	if (n > ML_WRITER_MAX_THREADS)
-		n = ML_WRITER_MAX_THREADS;
+	size_t n = ml_threads(), by_rows = nrows / 256;
 	return by_rows < n ? (by_rows ? by_rows : 1) : n;
 }
 
@@ -406,8 +404,8 @@ int ml_writer_rows_parallel(struct ml_writer *w, size_t nrows, ml_row_writer_fn 
 	size_t n = writer_threads(nrows);
 	if (n == 1)
 		return fn(w, 0, nrows, ctx, err);
-	struct row_job jobs[ML_WRITER_MAX_THREADS];
-	pthread_t tids[ML_WRITER_MAX_THREADS];
+	struct row_job jobs[ML_MAX_THREADS];
+	pthread_t tids[ML_MAX_THREADS];
 	size_t started = 1;
 	for (size_t t = 0; t < n; t++) {
 		if (t && !w->forks[t] && !(w->forks[t] = writer_fork(w, err)))

@@ -36,6 +36,12 @@ expect_eq "$(($(printf '%s\n' "$out" | wc -l) - 1))" "804" "one row out per row 
 run_in "$CARS" ml-score -m "$T/a.json" -m "$T/b.json" --evaluate price -o /dev/null
 expect_match "$err" '"event":"evaluation"' "--evaluate scores the combined prediction"
 
+awk 'NR == 1 || NR > 1' "$CARS" "$CARS" "$CARS" "$CARS" "$CARS" | awk 'NR == 1 || !/^price/' >"$T/many.csv"
+ml-score -m "$T/a.json" -m "$T/b.json" --each --keep make --threads 1 <"$T/many.csv" >"$T/t1.csv"
+ml-score -m "$T/a.json" -m "$T/b.json" --each --keep make --threads 4 --batch-size 1000 <"$T/many.csv" >"$T/t4.csv"
+expect_file_eq "$T/t4.csv" "$T/t1.csv" "--threads 4 writes the same bytes as --threads 1"
+expect_eq "$(($(wc -l <"$T/t1.csv") - 1))" "$(($(wc -l <"$T/many.csv") - 1))" "every row of a multi-batch input is scored"
+
 # A model that reads "doors" as categorical cannot share a batch with one reading it as a number.
 ml-preprocess fit --target price --categorical doors --numeric-impute mean --categorical-impute most-frequent \
 	-o "$T/r3.json" <"$CARS"

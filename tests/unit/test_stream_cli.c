@@ -103,6 +103,7 @@ START_TEST(test_options_table)
 		{ "batch-size", ML_OPT_INT, offsetof(struct ml_stream_cli, batch_size), NULL },
 		{ "delimiter", ML_OPT_STRING, offsetof(struct ml_stream_cli, delimiter), NULL },
 		{ "line-buffered", ML_OPT_FLAG, offsetof(struct ml_stream_cli, line_buffered), NULL },
+		{ "threads", ML_OPT_INT, offsetof(struct ml_stream_cli, threads), NULL },
 	};
 	size_t n = 0;
 	while (t[n].name)

@@ -229,12 +229,12 @@ uint64_t ml_writer_rows(const struct ml_writer *w);
 /*
  * Format rows 0..nrows-1 on several threads: fn(w', begin, end, ctx, err)
  * writes rows [begin, end) with the ml_writer_* calls into w' (w itself for
- * the first share, an in-memory copy for the others), and the shares reach
+ * the first share, an in-memory copy for the others; ml_threads() shares),
+ * and the shares reach
  * the output in row order: the same bytes as fn(w, 0, nrows, ...).  fn must
  * only read shared data.  Formatting numbers is most of a filter's output
  * cost; this spreads it over the cores.
  */
-#define ML_WRITER_MAX_THREADS 8
 typedef int (*ml_row_writer_fn)(struct ml_writer *w, size_t begin, size_t end, void *ctx,
 				struct ml_err *err);
 int ml_writer_rows_parallel(struct ml_writer *w, size_t nrows, ml_row_writer_fn fn, void *ctx,
@@ -254,12 +254,13 @@ struct ml_stream_cli {
 	long batch_size;
 	char *delimiter;
 	int line_buffered;
+	long threads;		/* --threads: 0 = one per CPU (threads.h) */
 };
 
 void ml_stream_cli_init(struct ml_stream_cli *s);
 /*
  * The option table for s: --input-format, --output-format, --no-header,
- * --on-error, --rejects, --batch-size, --delimiter, --line-buffered.
+ * --on-error, --rejects, --batch-size, --delimiter, --line-buffered, --threads.
  * The table is static storage bound to s (one stream_cli per process).
  */
 const struct ml_opt *ml_stream_cli_options(struct ml_stream_cli *s);
