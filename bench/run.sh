@@ -37,7 +37,6 @@ best_time() {
 echo "== record stream: sum column x1 of $(wc -l <"$DATA") lines ($(du -m "$DATA" | cut -f1) MB)"
 ours=$(best_time "$B/stream_sum" x1 "$DATA"); our_sum=$(cat "$B/out")
 ref=$(best_time mawk -F, 'NR > 1 {s += $2} END {printf "%.17g\n", s}' "$DATA"); ref_sum=$(cat "$B/out")
-mawk_time=$ref
 [ "$our_sum" = "$ref_sum" ] || { echo "sums differ: mlpipe $our_sum, mawk $ref_sum"; exit 1; }
 printf '%-28s %8s s\n' "mlpipe reader" "$ours" "mawk -F," "$ref"
 echo "ratio mlpipe/mawk: $(echo "$ours $ref" | awk '{printf "%.2f", $1 / $2}') (target <= 1.5; sums equal: $our_sum)"
@@ -68,6 +67,7 @@ if $PY -c 'import pandas, sklearn' 2>/dev/null; then
 	echo "ratio mlpipe/reference: $(echo "$ours $ref" | awk '{printf "%.2f", $1 / $2}') (target <= 0.5);" \
 		"RMSE differs by $(echo "$our_rmse $ref_rmse" | awk '{d = ($1 - $2) / $2; printf "%.2g%%", 100 * (d < 0 ? -d : d)}') (target <= 0.1%)"
 	ours=$(best_time build/bin/ml-score -m "$B/linear.json" -o /dev/null "$DATA")
+	mawk_time=$(best_time mawk -F, 'NR > 1 {s += $2} END {print s}' "$DATA")	# measured again, beside it
 	printf '%-28s %8s s\n' "ml-score (linear)" "$ours" "mawk -F, (sum a column)" "$mawk_time"
 	echo "ratio ml-score/mawk: $(echo "$ours $mawk_time" | awk '{printf "%.2f", $1 / $2}') (target <= 1.5)"
 fi

@@ -2,8 +2,19 @@
  * ml-baseline - statistics and constraints of training data, and of model
  * quality, in SageMaker Model Monitor's formats.
  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mlpipe/artifact.h"
+#include "mlpipe/baseline.h"
 #include "mlpipe/cli.h"
+#include "mlpipe/log.h"
+#include "mlpipe/model.h"
 #include "mlpipe/stream.h"
+#include "mlpipe/uri.h"
 
 static struct ml_stream_cli stream;
 static struct {
@@ -14,7 +25,8 @@ static struct {
 static const struct ml_opt baseline_opts[] = {
 	{ "output-dir", 'o', ML_OPT_STRING, &B.output_dir, "DIR",
 	  "write statistics.json and constraints.json here (default .)" },
-	{ "schema", 0, ML_OPT_STRING, &B.schema, "FILE", "column types from this schema or model" },
+	{ "schema", 0, ML_OPT_STRING, &B.schema, "FILE",
+	  "column types from this recipe or model (default: inferred from the first 10,000 rows)" },
 	{ "model-quality", 0, ML_OPT_FLAG, &B.model_quality, NULL,
 	  "baseline model quality (RMSE, MAE, R2...) from --label and --prediction" },
 	{ "label", 0, ML_OPT_STRING, &B.label, "COL", "the true value column" },
@@ -24,22 +36,113 @@ static const struct ml_opt baseline_opts[] = {
 	ML_OPT_END,
 };
 
+/* Column types: a recipe's or a model's input schema, else inferred from the data. */
+static int baseline_schema(struct ml_reader *r, struct ml_schema *s, struct ml_err *err)
+{
+	if (!B.schema) {
+		struct ml_infer_opts infer = ML_INFER_DEFAULTS;
+		return ml_schema_infer(r, &infer, s, err);
+	}
+	json_t *doc = ml_json_load(B.schema, err);
+	if (!doc)
+		return -1;
+	const char *format = json_string_value(json_object_get(doc, "format"));
+	int is_model = format && !strncmp(format, ML_MODEL_FORMAT "/", strlen(ML_MODEL_FORMAT) + 1);
+	json_decref(doc);
+	struct ml_model *m = is_model ? ml_model_load(B.schema, err) : NULL;
+	struct ml_recipe *rc = is_model ? NULL : ml_recipe_load(B.schema, err);
+	const struct ml_recipe *use = m ? m->recipe : rc;
+	int status = use ? ml_schema_copy(s, ml_recipe_input_schema(use), err) : -1;
+	ml_model_free(m);
+	ml_recipe_free(rc);
+	return status;
+}
+
+static int write_json(const char *dir, const char *name, json_t *doc, struct ml_err *err)
+{
+	char path[4096];
+	if (!doc)
+		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	/* 15 digits: a report for people (SageMaker writes 8638.93, not 8638.9300000000003) */
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+	json_decref(doc);
+	if (!text)
+		return ml_err_set(err, ML_ERR_INTERNAL, "cannot serialise %s", path);
+	size_t len = strlen(text);
+	text[len] = '\n';
+	int rc = ml_write_all_atomic(path, text, len + 1, err);
+	free(text);
+	return rc;
+}
+
+static int make_dir(const char *dir, struct ml_err *err)
+{
+	struct stat st;
+	if (stat(dir, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : ml_err_set(err, ML_ERR_USAGE, "%s: not a directory", dir);
+	if (mkdir(dir, 0777) < 0)
+		return ml_err_errno(err, errno, "%s: cannot create the directory", dir);
+	return 0;
+}
+
+static int run_baseline(struct ml_reader *r, struct ml_err *err)
+{
+	struct ml_schema s;
+	struct ml_batch b;
+	struct ml_baseline *bl = NULL;
+	long n = -1;
+	ml_schema_init(&s);
+	ml_batch_init(&b);
+	if (baseline_schema(r, &s, err) == 0 && ml_reader_bind(r, &s, 0, err) == 0 &&
+	    (bl = ml_baseline_new(&s, err)) != NULL) {
+		while ((n = ml_reader_read_batch(r, &b, err)) > 0)
+			if (ml_baseline_add(bl, &b, err) < 0) {
+				n = -1;
+				break;
+			}
+	}
+	int rc = n < 0 ? -1 : 0;
+	if (rc == 0 && (make_dir(B.output_dir, err) < 0 ||
+			write_json(B.output_dir, "statistics.json", ml_baseline_statistics(bl), err) < 0 ||
+			write_json(B.output_dir, "constraints.json", ml_baseline_constraints(bl), err) < 0))
+		rc = -1;
+	if (rc == 0)
+		ml_stream_log_summary(r, NULL);
+	ml_baseline_free(bl);
+	ml_batch_release(&b);
+	ml_schema_release(&s);
+	return rc;
+}
+
 static int cmd_baseline(int argc, char **argv)
 {
 	struct ml_err err = ML_ERR_INIT;
 	ml_stream_cli_init(&stream);
 	const struct ml_opt *tables[] = { baseline_opts, ml_stream_cli_options(&stream), NULL };
 	static const char summary[] =
-		"Compute the baseline that ml-drift compares new data with: SageMaker Model\n"
-		"Monitor statistics.json and constraints.json.";
+		"Compute the baseline that ml-drift compares new data with, in one streaming\n"
+		"pass: SageMaker Model Monitor's statistics.json and constraints.json.";
+	static const char epilog[] = "Example:\n"
+				     "  ml-baseline -o baseline/ < train.csv\n";
 	const struct ml_cli cli = { .tool = "ml-baseline", .section = "baseline",
-				    .synopsis = "ml-baseline [OPTION]... [FILE]...",
-				    .summary = summary, .tables = tables };
+				    .synopsis = "ml-baseline [OPTION]... -o DIR [FILE]...",
+				    .summary = summary, .tables = tables, .epilog = epilog };
 	int first;
 	int status = ml_cli_parse(&cli, argc, argv, &first, &err);
 	if (status != ML_CLI_CONTINUE)
 		return ml_cli_exit(status, &err);
-	return ml_not_built_yet(B.model_quality ? "the model-quality baseline" : "the data baseline");
+	if (B.model_quality || B.ground_truth || B.join_on || B.label || B.prediction)
+		return ml_not_built_yet("the model-quality baseline (--model-quality)");
+	struct ml_reader_opts ro;
+	struct ml_reader *r = NULL;
+	int rc = 0;
+	if (ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 ||
+	    !(r = ml_reader_open((const char *const *)argv + first, (size_t)(argc - first), &ro, &err)) ||
+	    run_baseline(r, &err) < 0)
+		rc = ml_fail(&err);
+	ml_reader_close(r);
+	return rc;
 }
 
 int main(int argc, char **argv)

@@ -2,23 +2,34 @@
  * ml-drift - compare new data (or new predictions with labels) with a
  * baseline; report violations and exit 1 when drift is found.
  */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mlpipe/artifact.h"
 #include "mlpipe/cli.h"
+#include "mlpipe/drift.h"
+#include "mlpipe/log.h"
 #include "mlpipe/stream.h"
+#include "mlpipe/uri.h"
 
 static struct ml_stream_cli stream;
 static struct {
 	char *baseline, *output, *bookmark, *report, *ground_truth, *join_on, *label, *prediction;
 	int model_quality, merge;
 	double threshold;
-} D = { .threshold = 0.1 };
+} D = { .threshold = NAN };
 
 static const struct ml_opt drift_opts[] = {
 	{ "baseline", 'b', ML_OPT_STRING, &D.baseline, "DIR",
 	  "the directory with statistics.json and constraints.json" },
-	{ "output", 'o', ML_OPT_STRING, &D.output, "FILE",
-	  "write constraint_violations.json here (default: standard output)" },
+	{ "output-dir", 'o', ML_OPT_STRING, &D.output, "DIR",
+	  "write constraint_violations.json here (default: the current directory)" },
 	{ "threshold", 0, ML_OPT_DOUBLE, &D.threshold, "X",
-	  "distribution distance above which a column has drifted (default 0.1)" },
+	  "distribution distance above which a column has drifted (default: the baseline's, 0.1)" },
 	{ "bookmark", 0, ML_OPT_STRING, &D.bookmark, "FILE",
 	  "remember what was processed; the next run reads only new data" },
 	{ "merge", 0, ML_OPT_FLAG, &D.merge, NULL, "merge this run's statistics into the bookmark's" },
@@ -34,14 +45,96 @@ static const struct ml_opt drift_opts[] = {
 static const char exit_status[] = "  0   no drift and no constraint violations\n"
 				  "  1   drift or violations found (listed in the output)\n";
 
+static json_t *load_baseline_file(const char *dir, const char *name, struct ml_err *err)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	json_t *doc = ml_json_load(path, err);
+	if (doc && !json_is_object(doc)) {
+		ml_err_set(err, ML_ERR_DATA, "%s: expected a JSON object", path);
+		json_decref(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+static int write_violations(json_t *violations, struct ml_err *err)
+{
+	const char *dir = D.output ? D.output : ".";
+	struct stat st;
+	if (stat(dir, &st) < 0 && mkdir(dir, 0777) < 0)
+		return ml_err_errno(err, errno, "%s: cannot create the directory", dir);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/constraint_violations.json", dir);
+	json_t *doc = json_pack("{s:O}", "violations", violations);
+	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) : NULL;
+	json_decref(doc);
+	if (!text)
+		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	size_t len = strlen(text);
+	text[len] = '\n';
+	int rc = ml_write_all_atomic(path, text, len + 1, err);
+	free(text);
+	return rc;
+}
+
+/* One NDJSON line per feature on stdout, for dashboards and the drift history. */
+static void print_records(json_t *records, json_t *inputs)
+{
+	char now[32];
+	ml_utc_now_iso8601(now);
+	size_t i;
+	json_t *r;
+	json_array_foreach(records, i, r) {
+		json_object_set_new(r, "run_time", json_string(now));
+		json_object_set(r, "inputs", inputs);
+		char *line = json_dumps(r, JSON_COMPACT | JSON_REAL_PRECISION(15));
+		if (line)
+			printf("%s\n", line);
+		free(line);
+	}
+}
+
+static int check_drift(struct ml_drift *d, struct ml_reader *r, json_t *inputs, struct ml_err *err)
+{
+	json_t *violations = NULL, *records = NULL;
+	int rc = -1;
+	if (ml_drift_read(d, r, err) == 0 && ml_drift_results(d, &violations, &records, err) == 0 &&
+	    write_violations(violations, err) == 0) {
+		print_records(records, inputs);
+		size_t n = json_array_size(violations);
+		if (n)
+			ml_warn("%zu constraint violation%s (see constraint_violations.json)", n, n == 1 ? "" : "s");
+		rc = n ? ML_EXIT_FOUND : 0;
+	}
+	json_decref(violations);
+	json_decref(records);
+	return rc;
+}
+
+static int unsupported_options(void)
+{
+	if (D.bookmark)
+		return ml_not_built_yet("incremental runs (--bookmark)");
+	if (D.merge)
+		return ml_not_built_yet("--merge");
+	if (D.report)
+		return ml_not_built_yet("the HTML drift report (--report)");
+	if (D.model_quality || D.ground_truth || D.join_on || D.label || D.prediction)
+		return ml_not_built_yet("model drift (--model-quality)");
+	return 0;
+}
+
 static int cmd_drift(int argc, char **argv)
 {
 	struct ml_err err = ML_ERR_INIT;
 	ml_stream_cli_init(&stream);
 	const struct ml_opt *tables[] = { drift_opts, ml_stream_cli_options(&stream), NULL };
 	static const char summary[] =
-		"Compare data with an ml-baseline baseline: data drift per column, constraint\n"
-		"violations, model quality drift, in SageMaker Model Monitor's format.";
+		"Compare data with an ml-baseline (or SageMaker Model Monitor) baseline: data\n"
+		"types, completeness, distribution drift, missing and extra columns, category\n"
+		"domains. Violations go to DIR/constraint_violations.json, one drift record per\n"
+		"feature to standard output as NDJSON.";
 	const struct ml_cli cli = { .tool = "ml-drift", .section = "drift",
 				    .synopsis = "ml-drift [OPTION]... --baseline DIR [FILE]...",
 				    .summary = summary, .tables = tables,
@@ -52,7 +145,31 @@ static int cmd_drift(int argc, char **argv)
 		return ml_cli_exit(status, &err);
 	if (!D.baseline)
 		return ml_usage_error("a baseline is required: --baseline DIR");
-	return ml_not_built_yet("drift detection");
+	int rc = unsupported_options();
+	if (rc)
+		return rc;
+	json_t *stats = load_baseline_file(D.baseline, "statistics.json", &err);
+	json_t *cons = stats ? load_baseline_file(D.baseline, "constraints.json", &err) : NULL;
+	struct ml_drift *d = cons ? ml_drift_new(stats, cons, D.baseline, &err) : NULL;
+	json_t *inputs = json_array();
+	for (int i = first; i < argc; i++)
+		json_array_append_new(inputs, json_string(argv[i]));
+	if (first == argc)
+		json_array_append_new(inputs, json_string("-"));
+	struct ml_reader_opts ro;
+	struct ml_reader *r = NULL;
+	if (d && !isnan(D.threshold))
+		ml_drift_set_threshold(d, D.threshold);
+	if (!d || ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 ||
+	    !(r = ml_reader_open((const char *const *)argv + first, (size_t)(argc - first), &ro, &err)) ||
+	    (rc = check_drift(d, r, inputs, &err)) < 0)
+		rc = ml_fail(&err);
+	ml_reader_close(r);
+	ml_drift_free(d);
+	json_decref(inputs);
+	json_decref(stats);
+	json_decref(cons);
+	return rc;
 }
 
 int main(int argc, char **argv)

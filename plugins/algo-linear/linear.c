@@ -16,10 +16,12 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -43,6 +45,7 @@ static int linear_init(const struct ml_host *h, struct ml_err *err)
 struct settings {
 	double wd;
 	int normalize_data, normalize_label, fit_intercept;
+	size_t threads;
 };
 
 static const char *param(const json_t *params, const char *name)
@@ -105,7 +108,13 @@ static int check_unsupported(const json_t *params, struct ml_err *err)
 
 static int read_settings(const json_t *params, struct settings *s, struct ml_err *err)
 {
-	*s = (struct settings){ 0, 1, 0, 1 };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	double threads = 0;
+	*s = (struct settings){ 0, 1, 0, 1, cpus > 0 ? (size_t)cpus : 1 };
+	if (param_double(params, "threads", 0, &threads, err) < 0)
+		return -1;
+	if (threads >= 1)
+		s->threads = (size_t)threads;
 	if (param_double(params, "wd", 0, &s->wd, err) < 0 ||
 	    param_bool(params, "normalize_data", &s->normalize_data, err) < 0 ||
 	    param_bool(params, "normalize_label", &s->normalize_label, err) < 0 ||
@@ -165,25 +174,83 @@ static int column_stats(const struct ml_matrix *x, const double *y, const struct
 	return 0;
 }
 
-/* A = Z'Z/n + wd I and c = Z'y/n, one pass over the rows. */
-static void normal_equations(const struct ml_matrix *x, const double *y, double wd, struct problem *pr,
-			     double *z)
+/* Sums of z z' and z t over rows [begin, end): one thread's share. */
+struct share {
+	const struct ml_matrix *x;
+	const double *y;
+	const struct problem *pr;
+	size_t begin, end;
+	double *a, *c, *z;	/* p x p (lower triangle), p, p scratch */
+};
+
+static void *accumulate(void *arg)
 {
-	size_t n = x->nrows, p = x->ncols;
-	for (size_t i = 0; i < n; i++) {
-		const double *row = x->v + i * p;
+	struct share *sh = arg;
+	const struct problem *pr = sh->pr;
+	size_t p = pr->p;
+	for (size_t i = sh->begin; i < sh->end; i++) {
+		const double *row = sh->x->v + i * p;
 		for (size_t j = 0; j < p; j++)
-			z[j] = pr->scale[j] > 0 ? (row[j] - pr->mean[j]) / pr->scale[j] : 0;
-		double t = (y[i] - pr->ymean) / pr->yscale;
+			sh->z[j] = pr->scale[j] > 0 ? (row[j] - pr->mean[j]) / pr->scale[j] : 0;
+		double t = (sh->y[i] - pr->ymean) / pr->yscale;
 		for (size_t j = 0; j < p; j++) {
-			if (z[j] == 0)
+			double zj = sh->z[j];
+			if (zj == 0)
 				continue;	/* one-hot rows are mostly zeros */
-			double *arow = pr->a + j * p;
+			double *arow = sh->a + j * p;
 			for (size_t k = 0; k <= j; k++)
-				arow[k] += z[j] * z[k];
-			pr->c[j] += z[j] * t;
+				arow[k] += zj * sh->z[k];
+			sh->c[j] += zj * t;
 		}
 	}
+	return NULL;
+}
+
+#define MAX_SHARES 8
+
+/*
+ * A = Z'Z/n + wd I and c = Z'y/n, the rows shared among threads; the shares
+ * are added in a fixed order, so the same thread count gives the same bits.
+ */
+static int normal_equations(const struct ml_matrix *x, const double *y, double wd, size_t threads,
+			    struct problem *pr, struct ml_err *err)
+{
+	size_t n = x->nrows, p = x->ncols, t = threads < 1 ? 1 : threads > MAX_SHARES ? MAX_SHARES : threads;
+	if (n < 4096 * t)
+		t = 1;
+	struct share sh[MAX_SHARES];
+	pthread_t tids[MAX_SHARES];
+	int rc = 0;
+	for (size_t s = 0; s < t; s++) {
+		sh[s] = (struct share){ x, y, pr, n * s / t, n * (s + 1) / t,
+					ml_calloc(p * p + 1, sizeof(double), err), ml_calloc(p + 1, sizeof(double), err),
+					ml_calloc(p + 1, sizeof(double), err) };
+		if (!sh[s].a || !sh[s].c || !sh[s].z)
+			rc = -1;
+	}
+	size_t started = 1;
+	for (; rc == 0 && started < t; started++)
+		if (pthread_create(&tids[started], NULL, accumulate, &sh[started]) != 0)
+			break;
+	for (size_t s = started; rc == 0 && s < t; s++)
+		accumulate(&sh[s]);
+	if (rc == 0)
+		accumulate(&sh[0]);
+	for (size_t s = 1; s < started && rc == 0; s++)
+		pthread_join(tids[s], NULL);
+	for (size_t s = 0; s < t && rc == 0; s++) {
+		for (size_t k = 0; k < p * p; k++)
+			pr->a[k] += sh[s].a[k];
+		for (size_t j = 0; j < p; j++)
+			pr->c[j] += sh[s].c[j];
+	}
+	for (size_t s = 0; s < t; s++) {
+		free(sh[s].a);
+		free(sh[s].c);
+		free(sh[s].z);
+	}
+	if (rc < 0)
+		return -1;
 	for (size_t j = 0; j < p; j++) {
 		for (size_t k = 0; k <= j; k++)
 			pr->a[j * p + k] = pr->a[k * p + j] = pr->a[j * p + k] / (double)n;
@@ -191,6 +258,7 @@ static void normal_equations(const struct ml_matrix *x, const double *y, double 
 		/* a constant feature gets weight 0: an identity row keeps A definite */
 		pr->a[j * p + j] += pr->scale[j] > 0 ? wd : 1;
 	}
+	return 0;
 }
 
 /* In-place Cholesky A = LL' (lower); 0, or -1 when A is not positive definite. */
@@ -290,14 +358,12 @@ static int linear_train(const struct ml_matrix *x, const double *y, const struct
 	struct problem pr = { x->nrows, p, ml_calloc(p + 1, sizeof(double), err),
 			      ml_calloc(p + 1, sizeof(double), err), 0, 1,
 			      ml_calloc(p * p + 1, sizeof(double), err), ml_calloc(p + 1, sizeof(double), err) };
-	double *z = ml_calloc(p + 1, sizeof *z, err), *w = ml_calloc(p + 1, sizeof *w, err);
+	double *w = ml_calloc(p + 1, sizeof *w, err);
 	int rc = -1;
-	if (pr.mean && pr.scale && pr.a && pr.c && z && w && column_stats(x, y, &s, &pr, err) == 0) {
-		normal_equations(x, y, s.wd, &pr, z);
-		if (solve(&pr, w, err) == 0 && (*model = model_json(&pr, w, &s)) != NULL)
-			rc = 0;
-	}
-	free(z);
+	if (pr.mean && pr.scale && pr.a && pr.c && w && column_stats(x, y, &s, &pr, err) == 0 &&
+	    normal_equations(x, y, s.wd, s.threads, &pr, err) == 0 && solve(&pr, w, err) == 0 &&
+	    (*model = model_json(&pr, w, &s)) != NULL)
+		rc = 0;
 	free(w);
 	free_problem(&pr);
 	return rc;

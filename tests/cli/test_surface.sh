@@ -215,9 +215,8 @@ not_built() { # name cmd...
 }
 not_built "ml-train --target price" ml-train --target price
 not_built "ml-score -m x.json --serve" ml-score -m x.json --serve 127.0.0.1:0
-not_built "ml-drift --baseline d" ml-drift --baseline d
+not_built "ml-drift --report" ml-drift --baseline d --report "$T/r.html"
 not_built "ml-notify --to file:" ml-notify --to "file:$T/notify.txt"
-not_built "ml-baseline" ml-baseline -o "$T"
 not_built "ml-baseline --model-quality" ml-baseline --model-quality --label price --prediction p
 if [ -e "$T/notify.txt" ]; then not_ok "ml-notify sent nothing" "$T/notify.txt was written"; else ok "ml-notify sent nothing"; fi
 

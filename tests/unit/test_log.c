@@ -11,40 +11,6 @@
 #include "mlpipe/log.h"
 #include "testutil.h"
 
-static int saved_stderr = -1;
-static int capture_fd = -1;
-
-static void start_capture(void)
-{
-	char path[4200];
-	snprintf(path, sizeof path, "%s/stderr.txt", test_dir());
-	fflush(stderr);
-	capture_fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(capture_fd, 0);
-	if (saved_stderr < 0)
-		saved_stderr = dup(2);
-	ck_assert_int_ge(saved_stderr, 0);
-	ck_assert_int_eq(dup2(capture_fd, 2), 2);
-}
-
-/* Restore stderr and return what was written to it (static buffer). */
-static const char *end_capture(void)
-{
-	static char text[8192];
-	fflush(stderr);
-	ck_assert_int_eq(dup2(saved_stderr, 2), 2);
-	off_t end = lseek(capture_fd, 0, SEEK_END);
-	ck_assert_int_ge(end, 0);
-	ck_assert_int_lt(end, (off_t)sizeof text);
-	ck_assert_int_eq(lseek(capture_fd, 0, SEEK_SET), 0);
-	ssize_t n = read(capture_fd, text, (size_t)end);
-	ck_assert_int_eq(n, end);
-	text[n] = '\0';
-	close(capture_fd);
-	capture_fd = -1;
-	return text;
-}
-
 static void setup(void)
 {
 	test_scratch_setup();
@@ -54,27 +20,19 @@ static void setup(void)
 
 static void teardown(void)
 {
-	if (saved_stderr >= 0) {
-		dup2(saved_stderr, 2);
-		close(saved_stderr);
-		saved_stderr = -1;
-	}
-	if (capture_fd >= 0) {
-		close(capture_fd);
-		capture_fd = -1;
-	}
+	test_restore_stderr();
 	test_scratch_teardown();
 }
 
 /* Log one message at each level and return everything that was printed. */
 static const char *log_all_levels(void)
 {
-	start_capture();
+	test_capture_stderr();
 	ml_error("e%d", 1);
 	ml_warn("w%d", 2);
 	ml_info("i%d", 3);
 	ml_debug("d%d", 4);
-	return end_capture();
+	return test_captured_stderr();
 }
 
 START_TEST(test_progname_basename)
@@ -96,10 +54,10 @@ END_TEST
 START_TEST(test_message_format)
 {
 	ml_set_progname("/opt/mlpipe/bin/ml-score");
-	start_capture();
+	test_capture_stderr();
 	ml_error("cars.csv:12:7: expected a number, got \"%s\"", "abc");
 	ml_warn("skipped %d rows", 3);
-	const char *got = end_capture();
+	const char *got = test_captured_stderr();
 	ck_assert_str_eq(got, "ml-score: cars.csv:12:7: expected a number, got \"abc\"\n"
 			      "ml-score: warning: skipped 3 rows\n");
 }
@@ -108,10 +66,10 @@ END_TEST
 START_TEST(test_info_and_debug_format)
 {
 	ml_set_verbosity(2);
-	start_capture();
+	test_capture_stderr();
 	ml_info("read %d rows", 804);
 	ml_debug("batch %s", "full");
-	const char *got = end_capture();
+	const char *got = test_captured_stderr();
 	/* Only warnings get a "warning:" tag. */
 	ck_assert_str_eq(got, "ml-test: read 804 rows\nml-test: batch full\n");
 }
@@ -154,9 +112,9 @@ START_TEST(test_long_message_is_one_line)
 	char long_text[5000];
 	memset(long_text, 'x', sizeof long_text - 1);
 	long_text[sizeof long_text - 1] = '\0';
-	start_capture();
+	test_capture_stderr();
 	ml_error("%s", long_text);
-	const char *got = end_capture();
+	const char *got = test_captured_stderr();
 	/* Cut to fit, but still prefixed and ended by exactly one newline. */
 	ck_assert(strncmp(got, "ml-test: xxxx", 13) == 0);
 	size_t len = strlen(got);
@@ -178,9 +136,9 @@ START_TEST(test_fail_prints_and_returns_status)
 {
 	struct ml_err err = ML_ERR_INIT;
 	ml_err_set(&err, fail_cases[_i].class, "in.csv:3: something (%d)", _i);
-	start_capture();
+	test_capture_stderr();
 	int status = ml_fail(&err);
-	const char *got = end_capture();
+	const char *got = test_captured_stderr();
 	ck_assert_int_eq(status, fail_cases[_i].status);
 	char want[128];
 	snprintf(want, sizeof want, "ml-test: in.csv:3: something (%d)\n", _i);
@@ -193,9 +151,9 @@ START_TEST(test_fail_shown_even_when_quiet)
 	struct ml_err err = ML_ERR_INIT;
 	ml_err_set(&err, ML_ERR_DATA, "bad row");
 	ml_set_verbosity(-1);
-	start_capture();
+	test_capture_stderr();
 	ck_assert_int_eq(ml_fail(&err), 65);
-	ck_assert_str_eq(end_capture(), "ml-test: bad row\n");
+	ck_assert_str_eq(test_captured_stderr(), "ml-test: bad row\n");
 }
 END_TEST
 
@@ -203,11 +161,11 @@ START_TEST(test_fail_without_detail)
 {
 	/* A failure nobody described is still a failure, and says so. */
 	struct ml_err err = ML_ERR_INIT;
-	start_capture();
+	test_capture_stderr();
 	ck_assert_int_eq(ml_fail(NULL), 70);
 	err.class = ML_ERR_IO;
 	ck_assert_int_eq(ml_fail(&err), 74);
-	const char *got = end_capture();
+	const char *got = test_captured_stderr();
 	ck_assert_str_eq(got, "ml-test: failed (no detail)\nml-test: failed (no detail)\n");
 }
 END_TEST
@@ -217,9 +175,9 @@ START_TEST(test_message_with_percent_is_literal)
 	/* ml_fail must not treat the message as a format. */
 	struct ml_err err = ML_ERR_INIT;
 	ml_err_set(&err, ML_ERR_USAGE, "%s", "option --x: 100%s%d%n");
-	start_capture();
+	test_capture_stderr();
 	ck_assert_int_eq(ml_fail(&err), 64);
-	ck_assert_str_eq(end_capture(), "ml-test: option --x: 100%s%d%n\n");
+	ck_assert_str_eq(test_captured_stderr(), "ml-test: option --x: 100%s%d%n\n");
 }
 END_TEST
 

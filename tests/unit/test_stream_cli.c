@@ -14,36 +14,6 @@
 #include "mlpipe/stream.h"
 #include "testutil.h"
 
-/* ---- stderr capture (each test runs in its own process) ---- */
-
-static int saved_stderr = -1, capture_fd = -1;
-
-static void start_capture(void)
-{
-	fflush(stderr);
-	capture_fd = open("stderr.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(capture_fd, 0);
-	saved_stderr = dup(2);
-	ck_assert_int_ge(saved_stderr, 0);
-	ck_assert_int_eq(dup2(capture_fd, 2), 2);
-}
-
-static const char *end_capture(void)
-{
-	static char text[4096];
-	fflush(stderr);
-	ck_assert_int_eq(dup2(saved_stderr, 2), 2);
-	close(saved_stderr);
-	saved_stderr = -1;
-	ck_assert_int_eq(lseek(capture_fd, 0, SEEK_SET), 0);
-	ssize_t n = read(capture_fd, text, sizeof text - 1);
-	ck_assert_int_ge(n, 0);
-	text[n] = '\0';
-	close(capture_fd);
-	capture_fd = -1;
-	return text;
-}
-
 static void setup(void)
 {
 	test_scratch_setup();
@@ -53,11 +23,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	if (saved_stderr >= 0) {
-		dup2(saved_stderr, 2);
-		close(saved_stderr);
-		saved_stderr = -1;
-	}
+	test_restore_stderr();
 	test_scratch_teardown();
 }
 
@@ -192,9 +158,9 @@ START_TEST(test_rejects_without_skip_warns)
 	ml_stream_cli_init(&s);
 	s.rejects = "bad.csv";
 	struct ml_reader_opts ro;
-	start_capture();
+	test_capture_stderr();
 	int rc = ml_stream_cli_reader_opts(&s, &ro, &err);
-	const char *got = end_capture();
+	const char *got = test_captured_stderr();
 	ck_assert_int_eq(rc, 0);
 	ck_assert_int_eq(ro.on_error, ML_ON_ERROR_FAIL);
 	ck_assert_msg(strstr(got, "ml-test: warning: ") && strstr(got, "--rejects") && strstr(got, "--on-error"),
@@ -202,9 +168,9 @@ START_TEST(test_rejects_without_skip_warns)
 
 	/* With skip there is nothing to warn about. */
 	s.on_error = 1;
-	start_capture();
+	test_capture_stderr();
 	ck_assert_int_eq(ml_stream_cli_reader_opts(&s, &ro, &err), 0);
-	ck_assert_str_eq(end_capture(), "");
+	ck_assert_str_eq(test_captured_stderr(), "");
 }
 END_TEST
 

@@ -9,6 +9,7 @@
 #define MLPIPE_TESTUTIL_H
 
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,58 @@ static inline void test_scratch_teardown(void)
 	char cmd[4200];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_dir());
 	ck_assert_int_eq(system(cmd), 0);
+}
+
+/*
+ * Capturing stderr: fd 2 points at a file in the scratch directory between
+ * test_capture_stderr() and test_captured_stderr(), which restores it and
+ * returns what was written (static buffer).  test_restore_stderr() in a
+ * teardown puts the real stderr back if a test failed in between.
+ */
+static inline int *test_stderr_fds(void)
+{
+	static int fds[2] = { -1, -1 };	/* the real stderr, the capture file */
+	return fds;
+}
+
+static inline void test_restore_stderr(void)
+{
+	int *fds = test_stderr_fds();
+	fflush(stderr);
+	if (fds[0] >= 0) {
+		dup2(fds[0], 2);
+		close(fds[0]);
+	}
+	if (fds[1] >= 0)
+		close(fds[1]);
+	fds[0] = fds[1] = -1;
+}
+
+static inline void test_capture_stderr(void)
+{
+	int *fds = test_stderr_fds();
+	char path[4200];
+	snprintf(path, sizeof path, "%s/stderr.txt", test_dir());
+	fflush(stderr);
+	fds[1] = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fds[1], 0);
+	fds[0] = dup(2);
+	ck_assert_int_ge(fds[0], 0);
+	ck_assert_int_eq(dup2(fds[1], 2), 2);
+}
+
+static inline const char *test_captured_stderr(void)
+{
+	static char text[8192];
+	int capture = dup(test_stderr_fds()[1]);
+	test_restore_stderr();
+	ck_assert_int_ge(capture, 0);
+	ck_assert_int_eq(lseek(capture, 0, SEEK_SET), 0);
+	ssize_t n = read(capture, text, sizeof text - 1);
+	close(capture);
+	ck_assert_int_ge(n, 0);
+	text[n] = '\0';
+	return text;
 }
 
 #define ML_TEST_MAIN(make_suite)                                                      \

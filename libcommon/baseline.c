@@ -1,0 +1,299 @@
+/* baseline.c - statistics.json and constraints.json in one pass (see baseline.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlpipe/baseline.h"
+#include "mlpipe/buf.h"
+#include "mlpipe/dict.h"
+#include "mlpipe/kll.h"
+
+#define KLL_K 2048
+
+struct numeric {
+	double sum, mean, m2, min, max;
+	int integral;			/* every present value is whole */
+	struct ml_kll *sketch;
+};
+
+struct strings {
+	struct ml_dict *values;		/* our own ids: the batch's are per reader */
+	uint64_t *counts;
+	size_t ncounts;
+	uint64_t unlisted;		/* present values past ML_BASELINE_MAX_VALUES */
+};
+
+struct column {
+	const char *name;		/* borrowed from the schema copy */
+	enum ml_type type;
+	size_t batch_col;
+	uint64_t present, missing;
+	struct numeric num;
+	struct strings str;
+};
+
+struct ml_baseline {
+	struct ml_schema schema;
+	struct column *cols;
+	size_t ncols;
+	uint64_t rows;
+};
+
+void ml_baseline_free(struct ml_baseline *bl)
+{
+	if (!bl)
+		return;
+	for (size_t i = 0; i < bl->ncols; i++) {
+		ml_kll_free(bl->cols[i].num.sketch);
+		ml_dict_free(bl->cols[i].str.values);
+		free(bl->cols[i].str.counts);
+	}
+	free(bl->cols);
+	ml_schema_release(&bl->schema);
+	free(bl);
+}
+
+static int column_init(struct column *c, const struct ml_column_def *d, size_t at, struct ml_err *err)
+{
+	c->name = d->name;
+	c->type = d->type;
+	c->batch_col = at;
+	if (d->type == ML_TYPE_NUMERIC) {
+		c->num.integral = 1;
+		c->num.min = INFINITY;
+		c->num.max = -INFINITY;
+		return (c->num.sketch = ml_kll_new(KLL_K, err)) ? 0 : -1;
+	}
+	return (c->str.values = ml_dict_new(ML_BASELINE_MAX_VALUES, err)) ? 0 : -1;
+}
+
+struct ml_baseline *ml_baseline_new(const struct ml_schema *s, struct ml_err *err)
+{
+	struct ml_baseline *bl = ml_calloc(1, sizeof *bl, err);
+	if (!bl)
+		return NULL;
+	ml_schema_init(&bl->schema);
+	if (ml_schema_copy(&bl->schema, s, err) < 0 || !(bl->cols = ml_calloc(s->n + 1, sizeof *bl->cols, err)))
+		goto fail;
+	for (size_t i = 0; i < s->n; i++) {
+		if (bl->schema.cols[i].role == ML_ROLE_IGNORE)
+			continue;
+		if (column_init(&bl->cols[bl->ncols], &bl->schema.cols[i], i, err) < 0)
+			goto fail;
+		bl->ncols++;
+	}
+	return bl;
+fail:
+	ml_baseline_free(bl);
+	return NULL;
+}
+
+static int add_numeric(struct column *c, const double *v, size_t n, struct ml_err *err)
+{
+	struct numeric *s = &c->num;
+	for (size_t i = 0; i < n; i++) {
+		double x = v[i];
+		if (isnan(x)) {
+			c->missing++;
+			continue;
+		}
+		c->present++;
+		double d = x - s->mean;
+		s->mean += d / (double)c->present;
+		s->m2 += d * (x - s->mean);
+		s->sum += x;
+		s->min = x < s->min ? x : s->min;
+		s->max = x > s->max ? x : s->max;
+		s->integral &= x == floor(x);
+		if (ml_kll_add(s->sketch, x, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int count_value(struct column *c, const char *text, size_t len, struct ml_err *err)
+{
+	struct strings *s = &c->str;
+	c->present++;
+	int32_t id = ml_dict_find(s->values, text, len);
+	if (id < 0 && ml_dict_size(s->values) >= ML_BASELINE_MAX_VALUES) {
+		s->unlisted++;
+		return 0;
+	}
+	if (id < 0 && (id = ml_dict_intern(s->values, text, len, err)) < 0)
+		return -1;
+	if ((size_t)id >= s->ncounts) {
+		size_t n = s->ncounts ? s->ncounts * 2 : 64;
+		uint64_t *counts = ml_realloc_array(s->counts, n, sizeof *counts, err);
+		if (!counts)
+			return -1;
+		memset(counts + s->ncounts, 0, (n - s->ncounts) * sizeof *counts);
+		s->counts = counts;
+		s->ncounts = n;
+	}
+	s->counts[id]++;
+	return 0;
+}
+
+static int add_strings(struct column *c, const struct ml_batch *b, const struct ml_batch_col *col,
+		       struct ml_err *err)
+{
+	for (size_t r = 0; r < b->nrows; r++) {
+		const char *text = NULL;
+		size_t len = 0;
+		if (col->type == ML_TYPE_CATEGORICAL && col->cat[r] >= 0) {
+			text = ml_dict_name(col->dict, col->cat[r], &len);
+		} else if (col->type == ML_TYPE_TEXT && col->text_len[r] != UINT32_MAX) {
+			text = b->text.data + col->text_off[r];
+			len = col->text_len[r];
+		}
+		if (!text)
+			c->missing++;
+		else if (count_value(c, text, len, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int ml_baseline_add(struct ml_baseline *bl, const struct ml_batch *b, struct ml_err *err)
+{
+	for (size_t i = 0; i < bl->ncols; i++) {
+		struct column *c = &bl->cols[i];
+		const struct ml_batch_col *col = &b->cols[c->batch_col];
+		int rc = c->type == ML_TYPE_NUMERIC ? add_numeric(c, col->num, b->nrows, err)
+						    : add_strings(c, b, col, err);
+		if (rc < 0)
+			return -1;
+	}
+	bl->rows += b->nrows;
+	return 0;
+}
+
+/* ---- statistics.json ---- */
+
+static json_t *common_json(const struct column *c)
+{
+	return json_pack("{s:I, s:I}", "num_present", (json_int_t)c->present, "num_missing",
+			 (json_int_t)c->missing);
+}
+
+struct bucket_fill {
+	double lo, width;
+	double counts[ML_BASELINE_BUCKETS];
+};
+
+static void fill_bucket(double v, uint64_t w, void *arg)
+{
+	struct bucket_fill *f = arg;
+	long i = f->width > 0 ? (long)((v - f->lo) / f->width) : 0;
+	i = i < 0 ? 0 : i >= ML_BASELINE_BUCKETS ? ML_BASELINE_BUCKETS - 1 : i;
+	f->counts[i] += (double)w;
+}
+
+/* Deequ's summary: 10 equal-width buckets between min and max, counts from the sketch. */
+static json_t *kll_buckets(const struct numeric *s)
+{
+	struct bucket_fill f = { s->min, (s->max - s->min) / ML_BASELINE_BUCKETS, { 0 } };
+	ml_kll_visit(s->sketch, fill_bucket, &f);
+	json_t *buckets = json_array();
+	for (int i = 0; buckets && i < ML_BASELINE_BUCKETS; i++)
+		json_array_append_new(buckets, json_pack("{s:f, s:f, s:f}", "lower_bound", f.lo + i * f.width,
+							 "upper_bound",
+							 i + 1 == ML_BASELINE_BUCKETS ? s->max : f.lo + (i + 1) * f.width,
+							 "count", f.counts[i]));
+	return buckets;
+}
+
+/* The sketch as Model Monitor serialises it: parameters, and one array per level. */
+static json_t *kll_sketch(const struct numeric *s)
+{
+	json_t *ours = ml_kll_to_json(s->sketch);
+	json_t *data = json_incref(json_object_get(ours, "levels"));
+	json_decref(ours);
+	return json_pack("{s:{s:f, s:f}, s:o}", "parameters", "c", 2.0 / 3.0, "k", (double)KLL_K, "data", data);
+}
+
+static json_t *numeric_json(const struct column *c)
+{
+	const struct numeric *s = &c->num;
+	if (!c->present)
+		return json_pack("{s:o}", "common", common_json(c));
+	return json_pack("{s:o, s:f, s:f, s:f, s:f, s:f, s:{s:{s:o, s:o}}}", "common", common_json(c), "mean",
+			 s->mean, "sum", s->sum, "std_dev", sqrt(s->m2 / (double)c->present), "min", s->min,
+			 "max", s->max, "distribution", "kll", "buckets", kll_buckets(s), "sketch", kll_sketch(s));
+}
+
+static json_t *string_json(const struct column *c)
+{
+	const struct strings *s = &c->str;
+	json_t *buckets = json_array();
+	size_t n = ml_dict_size(s->values);
+	for (size_t id = 0; buckets && id < n; id++) {
+		size_t len;
+		const char *v = ml_dict_name(s->values, (int32_t)id, &len);
+		json_array_append_new(buckets, json_pack("{s:s%, s:I}", "value", v, len, "count",
+							 (json_int_t)s->counts[id]));
+	}
+	/* distinct_count is exact while every value fits the list */
+	return json_pack("{s:o, s:I, s:{s:{s:o}}}", "common", common_json(c), "distinct_count",
+			 (json_int_t)(n + (s->unlisted ? 1 : 0)), "distribution", "categorical", "buckets", buckets);
+}
+
+static const char *inferred_type(const struct column *c)
+{
+	if (c->type != ML_TYPE_NUMERIC)
+		return "String";
+	if (!c->present)
+		return "Unknown";
+	return c->num.integral ? "Integral" : "Fractional";
+}
+
+json_t *ml_baseline_statistics(const struct ml_baseline *bl)
+{
+	json_t *features = json_array();
+	for (size_t i = 0; features && i < bl->ncols; i++) {
+		const struct column *c = &bl->cols[i];
+		int numeric = c->type == ML_TYPE_NUMERIC;
+		json_array_append_new(features, json_pack("{s:s, s:s, s:o}", "name", c->name, "inferred_type",
+							  inferred_type(c),
+							  numeric ? "numerical_statistics" : "string_statistics",
+							  numeric ? numeric_json(c) : string_json(c)));
+	}
+	return json_pack("{s:f, s:{s:I}, s:o}", "version", 0.0, "dataset", "item_count", (json_int_t)bl->rows,
+			 "features", features);
+}
+
+/* ---- constraints.json ---- */
+
+static json_t *feature_constraint(const struct column *c, uint64_t rows)
+{
+	double completeness = rows ? (double)c->present / (double)rows : 1.0;
+	json_t *f = json_pack("{s:s, s:s, s:f}", "name", c->name, "inferred_type", inferred_type(c),
+			      "completeness", completeness);
+	if (c->type == ML_TYPE_NUMERIC && c->present) {
+		json_object_set_new(f, "num_constraints",
+				    json_pack("{s:b}", "is_non_negative", c->num.min >= 0));
+	} else if (c->type != ML_TYPE_NUMERIC && !c->str.unlisted) {
+		json_t *domains = json_array();
+		size_t n = ml_dict_size(c->str.values);
+		for (size_t id = 0; domains && id < n; id++) {
+			size_t len;
+			const char *v = ml_dict_name(c->str.values, (int32_t)id, &len);
+			json_array_append_new(domains, json_stringn(v, len));
+		}
+		json_object_set_new(f, "string_constraints", json_pack("{s:o}", "domains", domains));
+	}
+	return f;
+}
+
+json_t *ml_baseline_constraints(const struct ml_baseline *bl)
+{
+	json_t *features = json_array();
+	for (size_t i = 0; features && i < bl->ncols; i++)
+		json_array_append_new(features, feature_constraint(&bl->cols[i], bl->rows));
+	return json_pack("{s:f, s:o, s:{s:s, s:s, s:f, s:f, s:{s:s, s:f, s:s}}}", "version", 0.0, "features",
+			 features, "monitoring_config", "evaluate_constraints", "Enabled", "emit_metrics", "Enabled",
+			 "datatype_check_threshold", 1.0, "domain_content_threshold", 1.0,
+			 "distribution_constraints", "perform_comparison", "Enabled", "comparison_threshold", 0.1,
+			 "comparison_method", "Robust");
+}
