@@ -90,12 +90,27 @@ struct ml_store_ops {
 	int (*remove)(const char *uri, struct ml_err *err);
 };
 
+/* One message for a notifier: what ml-notify made of an event. */
+struct ml_notice {
+	uint32_t size;
+	const char *destination;	/* the --to URI */
+	const char *subject;		/* may be NULL */
+	const char *body;		/* text for people */
+	const char *json;		/* the event as JSON text, or NULL for plain text */
+	const char *from;		/* e-mail sender, or NULL */
+	const char *const *rcpt;	/* e-mail recipients, NULL-terminated, or NULL */
+	const char *const *headers;	/* "Name: value" for webhooks, NULL-terminated, or NULL */
+	long timeout_ms;
+};
+
 /* notifier: one destination scheme. */
 struct ml_notify_ops {
 	uint32_t size;
 	/* Deliver a message (subject may be NULL) to a destination URI. */
 	int (*send)(const char *destination, const char *subject, const char *body,
 		    const char *content_type, struct ml_err *err);
+	/* Deliver a notice; errors are TEMPFAIL when a retry later may work. */
+	int (*deliver)(const struct ml_notice *notice, struct ml_err *err);
 };
 
 /* combiner: several models' predictions into one. */
