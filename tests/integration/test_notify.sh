@@ -75,6 +75,39 @@ expect_eq "$(wc -l <"$T/refuses.log" | tr -d ' ')" "1" "a 4xx is not retried"
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 run_in "$VIOLATIONS" ml-notify --to "http://127.0.0.1:$port/nobody"
 expect_rc 75 "nobody listening: exit 75"
+# ---- e-mail, through a real SMTP server (aiosmtpd) ----
+smtp_sink() { # NAME [REFUSED_RCPT]: sets $smtp
+	rm -f "$T/$1.port"
+	$PY "$ROOT/tests/integration/smtp_sink.py" "$T/$1.port" "$T/$1.mail" ${2:+"$2"} &
+	pids+=($!)
+	for _ in $(seq 100); do [ -s "$T/$1.port" ] && break; sleep 0.1; done
+	smtp="smtp://127.0.0.1:$(cat "$T/$1.port")"
+}
+smtp_sink mail
+run_in "$VIOLATIONS" ml-notify --to "$smtp/ops@example.com" --rcpt data@example.com --from mlpipe@example.com \
+	--subject 'used cars: {{violations}}'
+expect_rc 0 "e-mail: exit 0"
+run $PY -c '
+import email, json, sys
+m = json.loads(open(sys.argv[1]).readline())
+msg = email.message_from_string(m["data"])
+assert m["mail_from"] == "mlpipe@example.com", m["mail_from"]
+assert sorted(m["rcpt_tos"]) == ["data@example.com", "ops@example.com"], m["rcpt_tos"]
+assert msg["Subject"].startswith("used cars: [{"), msg["Subject"]
+assert "\n" not in msg["Subject"]
+body = msg.get_payload()
+assert "2 constraint violations:" in body and "- mileage: baseline_drift_check:" in body, body
+print("ok")' "$T/mail.mail"
+expect_eq "$out" "ok" "e-mail: sender, both recipients, one-line subject, the violations in the body"
+smtp_sink picky nobody@example.com
+run_in "$VIOLATIONS" ml-notify --to "$smtp/nobody@example.com"
+expect_rc 69 "e-mail to a refused recipient: exit 69"
+expect_match "$err" "$smtp/nobody@example.com: " "the refused destination is named"
+run_in "$VIOLATIONS" ml-notify --to "smtp://127.0.0.1:$port"
+expect_rc 64 "e-mail without a recipient is a usage error"
+run_in "$VIOLATIONS" ml-notify --to "smtp://127.0.0.1:$port/ops@example.com" --timeout 5
+expect_rc 75 "no SMTP server listening: exit 75"
+
 run_in "$VIOLATIONS" ml-notify --to "sns:arn:aws:sns:eu-west-1:123456789012:drift"
 expect_rc 69 "SNS is not built yet: exit 69"
 run_in "$VIOLATIONS" ml-notify --to "gopher://x"
