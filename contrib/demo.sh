@@ -46,6 +46,14 @@ run_step "score the held-out test share with the model's own recipe" \
 	"ml-score -m model.json --keep make --evaluate price < test.csv > predictions.csv && head -4 predictions.csv"
 run_step "a quality gate: exit 1 when validation RMSE is above the threshold" \
 	"ml-train -a linear --target price --wd 0.001 --validation validation.csv --max-rmse 5000 -o gated.json < train.csv && echo accepted"
+run_step "the training data's baseline, in SageMaker Model Monitor's format" \
+	"ml-baseline -o baseline/ < train.csv && ls baseline/"
+run_step "monitoring: the test share against the baseline (no drift expected)" \
+	"ml-drift -b baseline/ -o monitor-ok/ test.csv > /dev/null && echo 'no violations'"
+run_step "monitoring: next month's cars, with 60% more mileage, drift; the alert goes to a file" \
+	"awk -F, 'BEGIN {OFS=\",\"} NR == 1 {print; next} {\$2 = int(\$2 * 1.6); print}' test.csv > drifted.csv
+	 ml-drift -b baseline/ -o monitor/ drifted.csv > drift.ndjson ||
+	 ml-notify --to file:alerts.jsonl --to - < monitor/constraint_violations.json"
 run_step "train gradient-boosted trees" \
 	"ml-train -a gbtree --target price --validation validation.csv --num_round 200 -o trees.json < train.csv"
 echo "demo finished; outputs in $OUT"
