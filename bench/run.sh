@@ -7,6 +7,8 @@
 #                   3 categorical) vs pandas + scikit-learn (bench/preprocess_ref.py)
 #   linear          ml-train -a linear CSV -> model vs pandas + Ridge
 #                   (bench/linear_ref.py, same RMSE); ml-score vs mawk
+#   baseline        ml-baseline of the 1,000,000 x 21 file vs mawk (and pandas
+#                   describe() + numpy quantiles, bench/baseline_ref.py)
 #   memory          the same reader over a 10 GB stream on a pipe: peak RSS
 #                   (BENCH_STREAM_GB to change the size; 0 skips it)
 #
@@ -70,6 +72,18 @@ if $PY -c 'import pandas, sklearn' 2>/dev/null; then
 	mawk_time=$(best_time mawk -F, 'NR > 1 {s += $2} END {print s}' "$DATA")	# measured again, beside it
 	printf '%-28s %8s s\n' "ml-score (linear)" "$ours" "mawk -F, (sum a column)" "$mawk_time"
 	echo "ratio ml-score/mawk: $(echo "$ours $mawk_time" | awk '{printf "%.2f", $1 / $2}') (target <= 1.5)"
+fi
+
+# ---- ml-baseline: statistics of every column vs mawk summing one, and pandas describe ----
+echo "== ml-baseline: $(wc -l <"$DATA") lines x 21 columns"
+ours=$(best_time build/bin/ml-baseline -o "$B/baseline" "$DATA")
+rss=$( { /usr/bin/time -f %M build/bin/ml-baseline -o "$B/baseline" "$DATA" >/dev/null; } 2>&1 | tail -1)
+ref=$(best_time mawk -F, 'NR > 1 {s += $2} END {print s}' "$DATA")
+printf '%-28s %8s s (peak RSS %s KB)\n' "ml-baseline" "$ours" "$rss" "mawk -F, (sum a column)" "$ref"
+echo "ratio ml-baseline/mawk: $(echo "$ours $ref" | awk '{printf "%.2f", $1 / $2}') (target <= 2)"
+if $PY -c 'import pandas' 2>/dev/null; then
+	pd_time=$(best_time $PY bench/baseline_ref.py "$DATA")
+	printf '%-28s %8s s\n' "pandas describe + quantiles" "$pd_time"
 fi
 
 if [ "$GB" != 0 ]; then

@@ -7,6 +7,7 @@
 #include "mlpipe/buf.h"
 #include "mlpipe/dict.h"
 #include "mlpipe/kll.h"
+#include "mlpipe/threads.h"
 
 #define KLL_K 2048
 
@@ -155,16 +156,25 @@ static int add_strings(struct column *c, const struct ml_batch *b, const struct 
 	return 0;
 }
 
+struct add_ctx {
+	struct ml_baseline *bl;
+	const struct ml_batch *b;
+};
+
+/* One column over a batch; columns are independent, so they run in parallel. */
+static int add_column(size_t i, void *arg, struct ml_err *err)
+{
+	const struct add_ctx *a = arg;
+	struct column *c = &a->bl->cols[i];
+	const struct ml_batch_col *col = &a->b->cols[c->batch_col];
+	return c->type == ML_TYPE_NUMERIC ? add_numeric(c, col->num, a->b->nrows, err) : add_strings(c, a->b, col, err);
+}
+
 int ml_baseline_add(struct ml_baseline *bl, const struct ml_batch *b, struct ml_err *err)
 {
-	for (size_t i = 0; i < bl->ncols; i++) {
-		struct column *c = &bl->cols[i];
-		const struct ml_batch_col *col = &b->cols[c->batch_col];
-		int rc = c->type == ML_TYPE_NUMERIC ? add_numeric(c, col->num, b->nrows, err)
-						    : add_strings(c, b, col, err);
-		if (rc < 0)
-			return -1;
-	}
+	struct add_ctx a = { bl, b };
+	if (ml_parallel_for(bl->ncols, bl->ncols * b->nrows, add_column, &a, err) < 0)
+		return -1;
 	bl->rows += b->nrows;
 	return 0;
 }

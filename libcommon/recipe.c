@@ -9,7 +9,6 @@
  * can be checked against SimpleImputer / StandardScaler / OneHotEncoder.
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,72 +252,27 @@ static int observe_categorical(struct cat_stats *st, const struct ml_batch_col *
 	return 0;
 }
 
-/* Columns start, start + step, ... of one batch: one worker's share. */
-struct observe_job {
+struct observe_ctx {
 	struct fit_state *fs;
 	const struct ml_batch *b;
-	size_t start, step;
-	int rc;
-	struct ml_err err;
 };
 
-static void *observe_columns(void *arg)
+/* One column's statistics over a batch; columns are independent, so they run in parallel. */
+static int observe_column(size_t i, void *arg, struct ml_err *err)
 {
-	struct observe_job *job = arg;
-	struct ml_recipe *rc = job->fs->rc;
-	for (size_t i = job->start; i < rc->ncols && job->rc == 0; i += job->step) {
-		struct rcol *c = &rc->cols[i];
-		const struct ml_batch_col *col = &job->b->cols[c->input_col];
-		job->rc = c->type == ML_TYPE_NUMERIC
-				  ? observe_numeric(&job->fs->num[i], col->num, job->b->nrows, c->num.log1p,
-						    c->name, &job->err)
-				  : observe_categorical(&job->fs->cat[i], col, job->b->nrows, &job->err);
-	}
-	return NULL;
-}
-
-static size_t fit_threads(size_t ncols, size_t nrows)
-{
-	size_t n = ml_threads();
-	if (n > ncols)
-		n = ncols;
-	return nrows < 1024 ? 1 : n;	/* small batches: threads cost more than they save */
-}
-
-/*
- * Column statistics are independent, so a batch's columns are shared among
- * threads; each column is always in one thread, so results do not depend on
- * the number of threads.
- */
-static int observe_columns_parallel(struct fit_state *fs, const struct ml_batch *b, struct ml_err *err)
-{
-	struct observe_job jobs[ML_MAX_THREADS];
-	pthread_t tids[ML_MAX_THREADS];
-	size_t n = fit_threads(fs->rc->ncols, b->nrows), started = 1;
-	for (size_t t = 0; t < n; t++)
-		jobs[t] = (struct observe_job){ fs, b, t, n, 0, ML_ERR_INIT };
-	for (; started < n; started++)
-		if (pthread_create(&tids[started], NULL, observe_columns, &jobs[started]) != 0)
-			break;
-	/* Columns of threads that could not start are done here. */
-	for (size_t t = started; t < n; t++)
-		observe_columns(&jobs[t]);
-	observe_columns(&jobs[0]);
-	for (size_t t = 1; t < started; t++)
-		pthread_join(tids[t], NULL);
-	for (size_t t = 0; t < n; t++)
-		if (jobs[t].rc < 0) {
-			if (err)
-				*err = jobs[t].err;
-			return -1;
-		}
-	return 0;
+	const struct observe_ctx *o = arg;
+	struct rcol *c = &o->fs->rc->cols[i];
+	const struct ml_batch_col *col = &o->b->cols[c->input_col];
+	return c->type == ML_TYPE_NUMERIC
+		       ? observe_numeric(&o->fs->num[i], col->num, o->b->nrows, c->num.log1p, c->name, err)
+		       : observe_categorical(&o->fs->cat[i], col, o->b->nrows, err);
 }
 
 static int observe_batch(struct fit_state *fs, const struct ml_batch *b, struct ml_err *err)
 {
 	struct ml_recipe *rc = fs->rc;
-	if (observe_columns_parallel(fs, b, err) < 0)
+	struct observe_ctx o = { fs, b };
+	if (ml_parallel_for(rc->ncols, rc->ncols * b->nrows, observe_column, &o, err) < 0)
 		return -1;
 	if (rc->target_col >= 0 && rc->log1p_target) {
 		const double *y = b->cols[rc->target_col].num;

@@ -15,4 +15,16 @@
 void ml_set_threads(long n);	/* 0: one per online CPU */
 size_t ml_threads(void);
 
+struct ml_err;
+
+/*
+ * fn(i, ctx, err) for every i < n, spread over up to ml_threads() threads
+ * (thread t takes i = t, t + T, ...), when work (the caller's estimate of
+ * the total cost, e.g. rows * columns) is worth the threads; otherwise in
+ * this thread.  Each i runs in exactly one thread, so results that are per
+ * i do not depend on the thread count.  The first error is returned.
+ */
+int ml_parallel_for(size_t n, size_t work, int (*fn)(size_t i, void *ctx, struct ml_err *err), void *ctx,
+		    struct ml_err *err);
+
 #endif
