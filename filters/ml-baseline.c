@@ -2,11 +2,9 @@
  * ml-baseline - statistics and constraints of training data, and of model
  * quality, in SageMaker Model Monitor's formats.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "mlpipe/artifact.h"
 #include "mlpipe/baseline.h"
@@ -58,32 +56,14 @@ static int baseline_schema(struct ml_reader *r, struct ml_schema *s, struct ml_e
 	return status;
 }
 
+/* A report for people: 15 digits (SageMaker writes 8638.93, not 8638.9300000000003). */
 static int write_json(const char *dir, const char *name, json_t *doc, struct ml_err *err)
 {
 	char path[4096];
-	if (!doc)
-		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
 	snprintf(path, sizeof path, "%s/%s", dir, name);
-	/* 15 digits: a report for people (SageMaker writes 8638.93, not 8638.9300000000003) */
-	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+	int rc = doc ? ml_json_save(doc, path, 15, err) : ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
 	json_decref(doc);
-	if (!text)
-		return ml_err_set(err, ML_ERR_INTERNAL, "cannot serialise %s", path);
-	size_t len = strlen(text);
-	text[len] = '\n';
-	int rc = ml_write_all_atomic(path, text, len + 1, err);
-	free(text);
 	return rc;
-}
-
-static int make_dir(const char *dir, struct ml_err *err)
-{
-	struct stat st;
-	if (stat(dir, &st) == 0)
-		return S_ISDIR(st.st_mode) ? 0 : ml_err_set(err, ML_ERR_USAGE, "%s: not a directory", dir);
-	if (mkdir(dir, 0777) < 0)
-		return ml_err_errno(err, errno, "%s: cannot create the directory", dir);
-	return 0;
 }
 
 static int run_baseline(struct ml_reader *r, struct ml_err *err)
@@ -103,7 +83,7 @@ static int run_baseline(struct ml_reader *r, struct ml_err *err)
 			}
 	}
 	int rc = n < 0 ? -1 : 0;
-	if (rc == 0 && (make_dir(B.output_dir, err) < 0 ||
+	if (rc == 0 && (ml_ensure_dir(B.output_dir, err) < 0 ||
 			write_json(B.output_dir, "statistics.json", ml_baseline_statistics(bl), err) < 0 ||
 			write_json(B.output_dir, "constraints.json", ml_baseline_constraints(bl), err) < 0))
 		rc = -1;

@@ -2,12 +2,10 @@
  * ml-drift - compare new data (or new predictions with labels) with a
  * baseline; report violations and exit 1 when drift is found.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "mlpipe/artifact.h"
 #include "mlpipe/cli.h"
@@ -61,20 +59,13 @@ static json_t *load_baseline_file(const char *dir, const char *name, struct ml_e
 static int write_violations(json_t *violations, struct ml_err *err)
 {
 	const char *dir = D.output ? D.output : ".";
-	struct stat st;
-	if (stat(dir, &st) < 0 && mkdir(dir, 0777) < 0)
-		return ml_err_errno(err, errno, "%s: cannot create the directory", dir);
 	char path[4096];
 	snprintf(path, sizeof path, "%s/constraint_violations.json", dir);
 	json_t *doc = json_pack("{s:O}", "violations", violations);
-	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) : NULL;
+	int rc = !doc ? ml_err_set(err, ML_ERR_INTERNAL, "out of memory")
+	       : ml_ensure_dir(dir, err) < 0 ? -1
+					     : ml_json_save(doc, path, 15, err);
 	json_decref(doc);
-	if (!text)
-		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
-	size_t len = strlen(text);
-	text[len] = '\n';
-	int rc = ml_write_all_atomic(path, text, len + 1, err);
-	free(text);
 	return rc;
 }
 

@@ -107,7 +107,12 @@ int ml_artifact_save(json_t *doc, const char *name, int major, const char *uri,
 		return -1;
 	if (json_object_set_new(doc, "sha256", json_string(digest)) < 0)
 		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
-	char *text = json_dumps(doc, JSON_INDENT(2) | ARTIFACT_REAL_FLAGS);
+	return ml_json_save(doc, uri, 17, err);
+}
+
+int ml_json_save(const json_t *doc, const char *uri, int precision, struct ml_err *err)
+{
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(precision));
 	if (!text)
 		return ml_err_set(err, ML_ERR_INTERNAL, "cannot serialise %s", uri);
 	size_t len = strlen(text);

@@ -537,3 +537,13 @@ char *ml_spool(const char *uri, int *temp, struct ml_err *err)
 	ml_buf_release(&b);
 	return NULL;
 }
+
+int ml_ensure_dir(const char *path, struct ml_err *err)
+{
+	struct stat st;
+	if (stat(path, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : ml_err_set(err, ML_ERR_USAGE, "%s: not a directory", path);
+	if (mkdir(path, 0777) < 0)
+		return ml_err_errno(err, errno, "%s: cannot create the directory", path);
+	return 0;
+}

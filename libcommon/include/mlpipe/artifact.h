@@ -49,6 +49,12 @@ int ml_artifact_save(json_t *doc, const char *name, int major, const char *uri,
 json_t *ml_artifact_load(const char *uri, const char *name, int max_major, int require_digest,
 			 int *major, struct ml_err *err);
 
+/*
+ * Write doc indented, with a final newline, atomically; precision is the
+ * significant digits of reals (17: exact, for artifacts; 15: for reports).
+ */
+int ml_json_save(const json_t *doc, const char *uri, int precision, struct ml_err *err);
+
 /* Any JSON document (hyperparameters.json, ...): errors give file:line:column. */
 json_t *ml_json_load(const char *uri, struct ml_err *err);
 

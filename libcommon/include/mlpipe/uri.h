@@ -67,6 +67,9 @@ int ml_ostream_close(struct ml_ostream *s, int commit, struct ml_err *err);
 char *ml_read_all(const char *uri, size_t cap, size_t *len, struct ml_err *err);
 int ml_write_all_atomic(const char *uri, const void *data, size_t len, struct ml_err *err);
 
+/* A local directory to write into: made if missing; an error if a file is there. */
+int ml_ensure_dir(const char *path, struct ml_err *err);
+
 /*
  * A path that can be read more than once: uri itself when it names a local
  * regular file, else (stdin, a pipe, a remote object) a temporary copy in
