@@ -11,6 +11,7 @@
 #include "mlpipe/cli.h"
 #include "mlpipe/log.h"
 #include "mlpipe/model.h"
+#include "mlpipe/quality.h"
 #include "mlpipe/stream.h"
 #include "mlpipe/uri.h"
 
@@ -95,6 +96,23 @@ static int run_baseline(struct ml_reader *r, struct ml_err *err)
 	return rc;
 }
 
+static int run_quality_baseline(struct ml_reader *r, const char *name, struct ml_err *err)
+{
+	struct ml_pairs p;
+	if (ml_pairs_read(r, B.label, B.prediction, name, &p, err) < 0)
+		return -1;
+	int rc = 0;
+	if (p.n == 0)
+		rc = ml_err_set(err, ML_ERR_DATA, "%s: no rows with both \"%s\" and \"%s\"", name, B.label,
+				B.prediction);
+	if (rc == 0 && (ml_ensure_dir(B.output_dir, err) < 0 ||
+			write_json(B.output_dir, "statistics.json", ml_quality_statistics(&p), err) < 0 ||
+			write_json(B.output_dir, "constraints.json", ml_quality_constraints(&p), err) < 0))
+		rc = -1;
+	ml_pairs_release(&p);
+	return rc;
+}
+
 static int cmd_baseline(int argc, char **argv)
 {
 	struct ml_err err = ML_ERR_INIT;
@@ -112,14 +130,17 @@ static int cmd_baseline(int argc, char **argv)
 	int status = ml_cli_parse(&cli, argc, argv, &first, &err);
 	if (status != ML_CLI_CONTINUE)
 		return ml_cli_exit(status, &err);
-	if (B.model_quality || B.ground_truth || B.join_on || B.label || B.prediction)
-		return ml_not_built_yet("the model-quality baseline (--model-quality)");
+	if (B.ground_truth || B.join_on)
+		return ml_not_built_yet("labels from a separate file (--ground-truth, --join-on)");
+	if (B.model_quality && (!B.label || !B.prediction))
+		return ml_usage_error("--model-quality needs --label COL and --prediction COL");
 	struct ml_reader_opts ro;
 	struct ml_reader *r = NULL;
 	int rc = 0;
 	if (ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 ||
 	    !(r = ml_reader_open((const char *const *)argv + first, (size_t)(argc - first), &ro, &err)) ||
-	    run_baseline(r, &err) < 0)
+	    (B.model_quality ? run_quality_baseline(r, first < argc ? argv[first] : "<stdin>", &err)
+			     : run_baseline(r, &err)) < 0)
 		rc = ml_fail(&err);
 	ml_reader_close(r);
 	return rc;

@@ -11,6 +11,7 @@
 #include "mlpipe/cli.h"
 #include "mlpipe/drift.h"
 #include "mlpipe/log.h"
+#include "mlpipe/quality.h"
 #include "mlpipe/stream.h"
 #include "mlpipe/uri.h"
 
@@ -103,6 +104,41 @@ static int check_drift(struct ml_drift *d, struct ml_reader *r, json_t *inputs, 
 	return rc;
 }
 
+/* Model drift: the current metrics against the model-quality baseline's constraints. */
+static int check_quality(int argc, char **argv, int first)
+{
+	struct ml_err err = ML_ERR_INIT;
+	const char *name = first < argc ? argv[first] : "<stdin>";
+	json_t *cons = load_baseline_file(D.baseline, "constraints.json", &err);
+	json_t *violations = json_array();
+	struct ml_reader_opts ro;
+	struct ml_reader *r = NULL;
+	struct ml_pairs p = { 0 };
+	int rc = 0;
+	if (!cons || ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 ||
+	    !(r = ml_reader_open((const char *const *)argv + first, (size_t)(argc - first), &ro, &err)) ||
+	    ml_pairs_read(r, D.label, D.prediction, name, &p, &err) < 0 ||
+	    ml_quality_check(&p, cons, D.baseline, violations, &err) < 0 || write_violations(violations, &err) < 0) {
+		rc = ml_fail(&err);
+	} else {
+		json_t *stats = ml_quality_statistics(&p);
+		char *line = stats ? json_dumps(stats, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+		if (line)
+			printf("%s\n", line);
+		free(line);
+		json_decref(stats);
+		size_t n = json_array_size(violations);
+		if (n)
+			ml_warn("%zu model-quality violation%s (see constraint_violations.json)", n, n == 1 ? "" : "s");
+		rc = n ? ML_EXIT_FOUND : 0;
+	}
+	ml_pairs_release(&p);
+	ml_reader_close(r);
+	json_decref(violations);
+	json_decref(cons);
+	return rc;
+}
+
 static int unsupported_options(void)
 {
 	if (D.bookmark)
@@ -111,8 +147,10 @@ static int unsupported_options(void)
 		return ml_not_built_yet("--merge");
 	if (D.report)
 		return ml_not_built_yet("the HTML drift report (--report)");
-	if (D.model_quality || D.ground_truth || D.join_on || D.label || D.prediction)
-		return ml_not_built_yet("model drift (--model-quality)");
+	if (D.ground_truth || D.join_on)
+		return ml_not_built_yet("labels from a separate file (--ground-truth, --join-on)");
+	if (D.model_quality && (!D.label || !D.prediction))
+		return ml_usage_error("--model-quality needs --label COL and --prediction COL");
 	return 0;
 }
 
@@ -139,6 +177,8 @@ static int cmd_drift(int argc, char **argv)
 	int rc = unsupported_options();
 	if (rc)
 		return rc;
+	if (D.model_quality)
+		return check_quality(argc, argv, first);
 	json_t *stats = load_baseline_file(D.baseline, "statistics.json", &err);
 	json_t *cons = stats ? load_baseline_file(D.baseline, "constraints.json", &err) : NULL;
 	struct ml_drift *d = cons ? ml_drift_new(stats, cons, D.baseline, &err) : NULL;

@@ -26,8 +26,37 @@ ml-train -a linear --target price --wd 0.01 -o "$T/model.json" <"$CARS" 2>/dev/n
 run_in "$CARS" ml-baseline --schema "$T/model.json" -o "$T/by-model"
 expect_rc 0 "--schema takes a model"
 
-run_in "$CARS" ml-baseline --model-quality --label price --prediction p -o "$T/mq"
-expect_rc 69 "the model-quality baseline is not built yet (69)"
+# ---- model quality ----
+ml-score -m "$T/model.json" --keep price <"$CARS" >"$T/scored.csv"
+run_in "$T/scored.csv" ml-baseline --model-quality --label price --prediction prediction -o "$T/mq"
+expect_rc 0 "the model-quality baseline exits 0"
+run $PY -c '
+import csv, json, math, sys
+from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+rows = list(csv.DictReader(open(sys.argv[1])))
+y = [float(r["price"]) for r in rows]; p = [float(r["prediction"]) for r in rows]
+want = {"mae": mean_absolute_error(y, p), "mse": mean_squared_error(y, p),
+        "rmse": math.sqrt(mean_squared_error(y, p)), "r2": r2_score(y, p)}
+stats = json.load(open(sys.argv[2] + "/statistics.json"))
+cons = json.load(open(sys.argv[2] + "/constraints.json"))["regression_constraints"]
+assert stats["dataset"]["item_count"] == len(y)
+for k, v in want.items():
+    m = stats["regression_metrics"][k]
+    assert abs(m["value"] - v) <= 1e-9 * abs(v), (k, m, v)
+    assert m["standard_deviation"] > 0, (k, m)
+    sign = -1 if k == "r2" else 1
+    assert abs(cons[k]["threshold"] - (v + sign * 3 * m["standard_deviation"])) <= 1e-9 * abs(v), (k, cons[k])
+    assert cons[k]["comparison_operator"] == ("LessThanThreshold" if k == "r2" else "GreaterThanThreshold")
+print("ok")' "$T/scored.csv" "$T/mq"
+expect_eq "$out" "ok" "mae, mse, rmse, r2 equal scikit-learn's; thresholds three bootstrap deviations worse"
+ml-baseline --model-quality --label price --prediction prediction -o "$T/mq2" <"$T/scored.csv"
+expect_file_eq "$T/mq2/statistics.json" "$T/mq/statistics.json" "the bootstrap is deterministic: same data, same file"
+run_in "$T/scored.csv" ml-baseline --model-quality --label price -o "$T/mq3"
+expect_rc 64 "--model-quality without --prediction is a usage error"
+run_in "$CARS" ml-baseline --model-quality --label price --prediction prediction -o "$T/mq4"
+expect_rc 65 "--model-quality on data without the prediction column exits 65"
+run_in "$T/scored.csv" ml-baseline --model-quality --label price --prediction prediction --ground-truth x --join-on id -o "$T/mq5"
+expect_rc 69 "labels from a separate file are not built yet (69)"
 touch "$T/file"
 run_in "$CARS" ml-baseline -o "$T/file"
 expect_rc 64 "-o naming a file, not a directory, is a usage error"

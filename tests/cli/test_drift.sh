@@ -47,6 +47,20 @@ awk -F, 'BEGIN {OFS = ","} NR > 1 && NR % 50 == 0 {$3 = "Tesla"} {print}' "$CARS
 run ml-drift -b "$T/bl" -o "$T/v5" "$T/tesla.csv"
 expect_match "$(violations "$T/v5")" '^make:categorical_values_check: .*Observed: 98.0%' "a value outside the domain: categorical_values_check"
 
+# ---- model drift ----
+ml-train -a linear --target price --wd 0.01 -o "$T/model.json" <"$CARS" 2>/dev/null
+ml-score -m "$T/model.json" --keep price <"$CARS" >"$T/scored.csv"
+ml-baseline --model-quality --label price --prediction prediction -o "$T/mq" <"$T/scored.csv"
+run_in "$T/scored.csv" ml-drift -b "$T/mq" --model-quality --label price --prediction prediction -o "$T/q1"
+expect_rc 0 "model quality as good as the baseline's: exit 0"
+expect_match "$out" '^\{"version":0.0,"dataset":\{"item_count":804\},"regression_metrics":' "the current metrics on stdout"
+awk -F, 'BEGIN {OFS = ","} NR == 1 {print; next} {$2 = $2 * 1.1; print}' "$T/scored.csv" >"$T/worse.csv"
+run_in "$T/worse.csv" ml-drift -b "$T/mq" --model-quality --label price --prediction prediction -o "$T/q2"
+expect_rc 1 "predictions 10% too high: model drift, exit 1"
+expect_eq "$($PY -c 'import json,sys; print(" ".join(v["metric_name"] + ":" + v["constraint_check_type"] for v in json.load(open(sys.argv[1]))["violations"]))' "$T/q2/constraint_violations.json")" \
+	"mae:GreaterThanThreshold mse:GreaterThanThreshold rmse:GreaterThanThreshold r2:LessThanThreshold" \
+	"every metric's violation, with Model Monitor's operator"
+
 run ml-drift -b "$T/nowhere" "$CARS"
 expect_rc 66 "a missing baseline directory exits 66"
 run ml-drift -b "$T/bl" --bookmark "$T/bm" "$CARS"
