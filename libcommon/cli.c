@@ -30,6 +30,7 @@ enum source { SRC_DEFAULT, SRC_CONFIG, SRC_ENV, SRC_CLI };
 struct slot {
 	const struct ml_opt *opt;
 	enum source source;
+	int on_cli;		/* given on the command line: the environment is not consulted */
 };
 
 static struct parser {
@@ -272,7 +273,7 @@ static int collect_slots(const struct ml_cli *cli, struct ml_err *err)
 		for (const struct ml_opt *o = table; o->name; o++) {
 			if (P.nslots == MAX_OPTS)
 				return ml_err_set(err, ML_ERR_INTERNAL, "%s has too many options", cli->tool);
-			P.slots[P.nslots++] = (struct slot){ o, SRC_DEFAULT };
+			P.slots[P.nslots++] = (struct slot){ o, SRC_DEFAULT, 0 };
 		}
 	}
 	return 0;
@@ -430,8 +431,8 @@ static int apply_environment(struct ml_err *err)
 {
 	for (size_t i = 0; i < P.nslots; i++) {
 		struct slot *s = &P.slots[i];
-		if (s->opt->flags & ML_OPTF_CLI_ONLY)
-			continue;
+		if ((s->opt->flags & ML_OPTF_CLI_ONLY) || s->on_cli)
+			continue;	/* a value the command line replaces is not even parsed */
 		char name[160];
 		env_name(name, sizeof name, P.cli->section, s->opt->name);
 		const char *value = getenv(name);
@@ -507,6 +508,22 @@ static int missing_argument(char **argv, struct ml_err *err)
 	if (arg[0] == '-' && arg[1] == '-')
 		return ml_err_set(err, ML_ERR_USAGE, "option '%s' requires an argument", arg);
 	return ml_err_set(err, ML_ERR_USAGE, "option requires an argument -- '%c'", optopt);
+}
+
+/* Which options the command line gives, before the environment is read (errors come later). */
+static void mark_command_line(int argc, char **argv)
+{
+	static struct option longs[MAX_OPTS + 1];
+	char shorts[MAX_OPTS * 3 + 2];
+	build_getopt(longs, shorts, sizeof shorts);
+	optind = 0;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		struct slot *s = c >= 256 ? &P.slots[c - 256] : c == '?' || c == ':' ? NULL : slot_by_short(c);
+		if (s)
+			s->on_cli = 1;
+	}
 }
 
 static int parse_command_line(int argc, char **argv, struct ml_err *err)
@@ -598,6 +615,7 @@ int ml_cli_parse(const struct ml_cli *cli, int argc, char **argv, int *first_arg
 	const char *config = config_path_from_argv(argc, argv);
 	if (config && (set_string(&common.config, config, err) < 0 || load_config(config, err) < 0))
 		return ML_CLI_ERROR;
+	mark_command_line(argc, argv);
 	if (apply_config(err) < 0 || apply_environment(err) < 0 ||
 	    parse_command_line(argc, argv, err) < 0 || apply_common(err) < 0)
 		return ML_CLI_ERROR;

@@ -129,6 +129,17 @@ START_TEST(test_config_errors_are_class_config)
 }
 END_TEST
 
+START_TEST(test_environment_not_read_for_options_on_the_command_line)
+{
+	struct ml_err err = ML_ERR_INIT;
+	setenv("MLPIPE_TRAIN_NUM_ROUND", "bogus", 1);
+	ck_assert_int_eq(parse(&err, NULL, "--num_round", "7", NULL), ML_CLI_CONTINUE);
+	ck_assert_int_eq(num_round, 7);
+	ck_assert_int_eq(parse(&err, NULL, NULL), ML_CLI_ERROR);	/* without it, the variable counts */
+	ck_assert_int_eq(ml_exit_code(&err), 78);
+}
+END_TEST
+
 START_TEST(test_missing_config_file)
 {
 	struct ml_err err = ML_ERR_INIT;
@@ -181,6 +192,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_bad_values);
 	tcase_add_test(tc, test_config_errors_are_class_config);
 	tcase_add_test(tc, test_missing_config_file);
+	tcase_add_test(tc, test_environment_not_read_for_options_on_the_command_line);
 	tcase_add_test(tc, test_common_options);
 	tcase_add_test(tc, test_help_and_version_served);
 	tcase_add_test(tc, test_strlist_split);
