@@ -18,7 +18,7 @@
 static struct ml_stream_cli stream;
 static struct {
 	char *output_dir, *schema, *label, *prediction, *ground_truth, *join_on;
-	int model_quality;
+	int model_quality, merge;
 } B = { .output_dir = "." };
 
 static const struct ml_opt baseline_opts[] = {
@@ -26,6 +26,8 @@ static const struct ml_opt baseline_opts[] = {
 	  "write statistics.json and constraints.json here (default .)" },
 	{ "schema", 0, ML_OPT_STRING, &B.schema, "FILE",
 	  "column types from this recipe or model (default: inferred from the first 10,000 rows)" },
+	{ "merge", 0, ML_OPT_FLAG, &B.merge, NULL,
+	  "the operands are baseline directories (of shards): write the baseline of them all" },
 	{ "model-quality", 0, ML_OPT_FLAG, &B.model_quality, NULL,
 	  "baseline model quality (RMSE, MAE, R2...) from --label and --prediction" },
 	{ "label", 0, ML_OPT_STRING, &B.label, "COL", "the true value column" },
@@ -113,6 +115,36 @@ static int run_quality_baseline(struct ml_reader *r, const char *name, struct ml
 	return rc;
 }
 
+/* --merge: the data baselines of shards, folded into the first. */
+static int merge_baselines(int argc, char **argv, int first, struct ml_err *err)
+{
+	if (argc - first < 1)
+		return ml_err_set(err, ML_ERR_USAGE, "--merge needs the baseline directories to merge");
+	struct ml_baseline *all = NULL;
+	int rc = 0;
+	for (int i = first; i < argc && rc == 0; i++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/statistics.json", argv[i]);
+		json_t *stats = ml_json_load(path, err);
+		struct ml_baseline *one = stats ? ml_baseline_from_statistics(stats, path, err) : NULL;
+		json_decref(stats);
+		if (!one)
+			rc = -1;
+		else if (!all)
+			all = one;
+		else {
+			rc = ml_baseline_merge(all, one, path, err);
+			ml_baseline_free(one);
+		}
+	}
+	if (rc == 0 && (ml_ensure_dir(B.output_dir, err) < 0 ||
+			write_json(B.output_dir, "statistics.json", ml_baseline_statistics(all), err) < 0 ||
+			write_json(B.output_dir, "constraints.json", ml_baseline_constraints(all), err) < 0))
+		rc = -1;
+	ml_baseline_free(all);
+	return rc;
+}
+
 static int cmd_baseline(int argc, char **argv)
 {
 	struct ml_err err = ML_ERR_INIT;
@@ -134,6 +166,11 @@ static int cmd_baseline(int argc, char **argv)
 		return ml_not_built_yet("labels from a separate file (--ground-truth, --join-on)");
 	if (B.model_quality && (!B.label || !B.prediction))
 		return ml_usage_error("--model-quality needs --label COL and --prediction COL");
+	if (B.merge) {
+		if (B.model_quality)
+			return ml_usage_error("--merge combines data baselines, not model-quality ones");
+		return merge_baselines(argc, argv, first, &err) < 0 ? ml_fail(&err) : 0;
+	}
 	struct ml_reader_opts ro;
 	struct ml_reader *r = NULL;
 	int rc = 0;

@@ -112,13 +112,14 @@ static int add_numeric(struct column *c, const double *v, size_t n, struct ml_er
 	return 0;
 }
 
-static int count_value(struct column *c, const char *text, size_t len, struct ml_err *err)
+/* k more occurrences of a value (k > 1 when merging baselines). */
+static int count_value(struct column *c, const char *text, size_t len, uint64_t k, struct ml_err *err)
 {
 	struct strings *s = &c->str;
-	c->present++;
+	c->present += k;
 	int32_t id = ml_dict_find(s->values, text, len);
 	if (id < 0 && ml_dict_size(s->values) >= ML_BASELINE_MAX_VALUES) {
-		s->unlisted++;
+		s->unlisted += k;
 		return 0;
 	}
 	if (id < 0 && (id = ml_dict_intern(s->values, text, len, err)) < 0)
@@ -132,7 +133,7 @@ static int count_value(struct column *c, const char *text, size_t len, struct ml
 		s->counts = counts;
 		s->ncounts = n;
 	}
-	s->counts[id]++;
+	s->counts[id] += k;
 	return 0;
 }
 
@@ -150,7 +151,7 @@ static int add_strings(struct column *c, const struct ml_batch *b, const struct 
 		}
 		if (!text)
 			c->missing++;
-		else if (count_value(c, text, len, err) < 0)
+		else if (count_value(c, text, len, 1, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -306,4 +307,177 @@ json_t *ml_baseline_constraints(const struct ml_baseline *bl)
 			 "datatype_check_threshold", 1.0, "domain_content_threshold", 1.0,
 			 "distribution_constraints", "perform_comparison", "Enabled", "comparison_threshold", 0.1,
 			 "comparison_method", "Robust");
+}
+
+/* ---- reading back and merging ---- */
+
+static double member_number(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* Model Monitor's sketch ({"parameters": {"k"}, "data": [[level 0], ...]}) as our KLL. */
+static struct ml_kll *sketch_from_json(const json_t *sketch, const struct column *c, const char *name,
+				       struct ml_err *err)
+{
+	const json_t *data = json_object_get(sketch, "data");
+	double k = member_number(json_object_get(sketch, "parameters"), "k");
+	if (!json_is_array(data) || isnan(k)) {
+		ml_err_set(err, ML_ERR_DATA, "%s: %s: no KLL sketch to merge", name, c->name);
+		return NULL;
+	}
+	double weight = 0;
+	for (size_t h = 0; h < json_array_size(data); h++)
+		weight += ldexp((double)json_array_size(json_array_get(data, h)), (int)h);
+	json_t *ours = json_pack("{s:I, s:I, s:f, s:f, s:b, s:O}", "k", (json_int_t)k, "n", (json_int_t)weight, "min",
+				 c->num.min, "max", c->num.max, "exact", json_array_size(data) <= 1, "levels", data);
+	struct ml_kll *kll = ours ? ml_kll_from_json(ours, name, err) : NULL;
+	json_decref(ours);
+	return kll;
+}
+
+static int numeric_from_json(struct column *c, const json_t *ns, int integral, const char *name,
+			     struct ml_err *err)
+{
+	const json_t *common = json_object_get(ns, "common");
+	c->present = (uint64_t)fmax(0, member_number(common, "num_present"));
+	c->missing = (uint64_t)fmax(0, member_number(common, "num_missing"));
+	c->num.integral = integral;
+	if (!c->present)
+		return 0;
+	double sd = member_number(ns, "std_dev");
+	c->num.mean = member_number(ns, "mean");
+	c->num.sum = member_number(ns, "sum");
+	c->num.min = member_number(ns, "min");
+	c->num.max = member_number(ns, "max");
+	c->num.m2 = sd * sd * (double)c->present;
+	if (isnan(c->num.mean) || isnan(c->num.sum) || isnan(sd) || isnan(c->num.min) || isnan(c->num.max))
+		return ml_err_set(err, ML_ERR_DATA, "%s: %s: numerical_statistics lacks mean, sum, std_dev, min or max",
+				  name, c->name);
+	ml_kll_free(c->num.sketch);
+	const json_t *kll = json_object_get(json_object_get(ns, "distribution"), "kll");
+	c->num.sketch = sketch_from_json(json_object_get(kll, "sketch"), c, name, err);
+	return c->num.sketch ? 0 : -1;
+}
+
+static int strings_from_json(struct column *c, const json_t *ss, struct ml_err *err)
+{
+	const json_t *common = json_object_get(ss, "common");
+	const json_t *buckets = json_object_get(json_object_get(json_object_get(ss, "distribution"), "categorical"),
+						"buckets");
+	c->missing = (uint64_t)fmax(0, member_number(common, "num_missing"));
+	uint64_t present = (uint64_t)fmax(0, member_number(common, "num_present")), listed = 0;
+	for (size_t i = 0; i < json_array_size(buckets); i++) {
+		const json_t *b = json_array_get(buckets, i);
+		const char *v = json_string_value(json_object_get(b, "value"));
+		double count = member_number(b, "count");
+		if (!v || !(count >= 0))
+			continue;
+		if (count_value(c, v, strlen(v), (uint64_t)count, err) < 0)
+			return -1;
+		listed += (uint64_t)count;
+	}
+	if (present > listed) {	/* values the file did not list */
+		c->str.unlisted += present - listed;
+		c->present = present;
+	}
+	return 0;
+}
+
+struct ml_baseline *ml_baseline_from_statistics(const json_t *stats, const char *name, struct ml_err *err)
+{
+	const json_t *features = json_object_get(stats, "features");
+	struct ml_schema s;
+	ml_schema_init(&s);
+	if (!json_is_array(features)) {
+		ml_err_set(err, ML_ERR_DATA, "%s: no \"features\" list", name);
+		return NULL;
+	}
+	for (size_t i = 0; i < json_array_size(features); i++) {
+		const json_t *f = json_array_get(features, i);
+		const char *fname = json_string_value(json_object_get(f, "name"));
+		int numeric = json_object_get(f, "numerical_statistics") != NULL;
+		if (!fname || ml_schema_add(&s, fname, numeric ? ML_TYPE_NUMERIC : ML_TYPE_TEXT, ML_ROLE_FEATURE, err) < 0) {
+			if (!fname)
+				ml_err_set(err, ML_ERR_DATA, "%s: a feature has no name", name);
+			ml_schema_release(&s);
+			return NULL;
+		}
+	}
+	struct ml_baseline *bl = ml_baseline_new(&s, err);
+	ml_schema_release(&s);
+	for (size_t i = 0; bl && i < bl->ncols; i++) {
+		const json_t *f = json_array_get(features, i);
+		const char *type = json_string_value(json_object_get(f, "inferred_type"));
+		struct column *c = &bl->cols[i];
+		int rc = c->type == ML_TYPE_NUMERIC
+				 ? numeric_from_json(c, json_object_get(f, "numerical_statistics"),
+						     type && !strcmp(type, "Integral"), name, err)
+				 : strings_from_json(c, json_object_get(f, "string_statistics"), err);
+		if (rc < 0) {
+			ml_baseline_free(bl);
+			return NULL;
+		}
+	}
+	if (bl)
+		bl->rows = (uint64_t)fmax(0, member_number(json_object_get(stats, "dataset"), "item_count"));
+	return bl;
+}
+
+static int merge_numeric(struct column *d, const struct column *s, struct ml_err *err)
+{
+	if (!s->present)
+		return 0;
+	if (d->present) {	/* Chan et al.: exact mean and sum of squares of the union */
+		double na = (double)d->present, nb = (double)s->present, n = na + nb, delta = s->num.mean - d->num.mean;
+		d->num.mean += delta * nb / n;
+		d->num.m2 += s->num.m2 + delta * delta * na * nb / n;
+	} else {
+		d->num.mean = s->num.mean;
+		d->num.m2 = s->num.m2;
+	}
+	d->num.sum += s->num.sum;
+	d->num.min = fmin(d->num.min, s->num.min);
+	d->num.max = fmax(d->num.max, s->num.max);
+	d->num.integral &= s->num.integral;
+	d->present += s->present;
+	return ml_kll_merge(d->num.sketch, s->num.sketch, err);
+}
+
+static int merge_strings(struct column *d, const struct column *s, struct ml_err *err)
+{
+	size_t n = ml_dict_size(s->str.values);
+	for (size_t id = 0; id < n; id++) {
+		size_t len;
+		const char *v = ml_dict_name(s->str.values, (int32_t)id, &len);
+		if (count_value(d, v, len, s->str.counts[id], err) < 0)
+			return -1;
+	}
+	d->str.unlisted += s->str.unlisted;
+	d->present += s->str.unlisted;
+	return 0;
+}
+
+int ml_baseline_merge(struct ml_baseline *dst, const struct ml_baseline *src, const char *name, struct ml_err *err)
+{
+	for (size_t i = 0; i < src->ncols; i++) {
+		const struct column *s = &src->cols[i];
+		struct column *d = NULL;
+		for (size_t j = 0; j < dst->ncols && !d; j++)
+			if (!strcmp(dst->cols[j].name, s->name))
+				d = &dst->cols[j];
+		if (!d || d->type != s->type)
+			return ml_err_set(err, ML_ERR_DATA, "%s: column \"%s\" %s", name, s->name,
+					  d ? "has another type than in the first baseline" : "is not in the first baseline");
+		int rc = s->type == ML_TYPE_NUMERIC ? merge_numeric(d, s, err) : merge_strings(d, s, err);
+		if (rc < 0)
+			return -1;
+		d->missing += s->missing;
+	}
+	if (src->ncols != dst->ncols)
+		return ml_err_set(err, ML_ERR_DATA, "%s: %zu columns, the first baseline has %zu", name, src->ncols,
+				  dst->ncols);
+	dst->rows += src->rows;
+	return 0;
 }

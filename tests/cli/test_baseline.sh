@@ -18,6 +18,34 @@ expect_rc 0 "ml-baseline on 30,000 generated rows exits 0"
 run $PY "$ROOT/tests/cli/ref/baseline_ref.py" "$T/gen.csv" "$T/gen"
 expect_rc 0 "generated data with missing values and a compacted sketch: equal to numpy ($out)"
 
+# ---- shards baselined apart, then merged ----
+head -15001 "$T/gen.csv" >"$T/s1.csv"
+{ head -1 "$T/gen.csv"; tail -n +15002 "$T/gen.csv"; } >"$T/s2.csv"
+ml-baseline -o "$T/b1" "$T/s1.csv"
+ml-baseline -o "$T/b2" "$T/s2.csv"
+run ml-baseline --merge -o "$T/merged" "$T/b1" "$T/b2"
+expect_rc 0 "--merge of two shards' baselines exits 0"
+run $PY "$ROOT/tests/cli/ref/baseline_ref.py" "$T/gen.csv" "$T/merged"
+expect_rc 0 "the merged baseline's counts, sums, means, deviations, ranges and values equal numpy's of the whole ($out)"
+run $PY -c '
+import csv, json, sys
+import numpy as np
+x = np.array([float(r["y"]) for r in csv.DictReader(open(sys.argv[1]))])
+f = [f for f in json.load(open(sys.argv[2] + "/statistics.json"))["features"] if f["name"] == "y"][0]
+data = f["numerical_statistics"]["distribution"]["kll"]["sketch"]["data"]
+items = sorted((v, 2 ** h) for h, level in enumerate(data) for v in level)
+total = sum(w for _, w in items); seen = 0
+for v, w in items:
+    seen += w
+    if seen >= total / 2:
+        break
+rank_error = abs(np.searchsorted(np.sort(x), v) / len(x) - 0.5)
+print(f"{rank_error:.4f}")
+sys.exit(0 if rank_error < 0.01 else 1)' "$T/gen.csv" "$T/merged"
+expect_rc 0 "the merged sketch's median is within the KLL bound (rank error $out < 1%)"
+run ml-baseline --merge -o "$T/m2" "$T/b1" "$T/bl"
+expect_rc 65 "merging baselines of different columns exits 65"
+
 ml-preprocess fit --target price --drop doors -o "$T/recipe.json" <"$CARS"
 run_in "$CARS" ml-baseline --schema "$T/recipe.json" -o "$T/by-recipe"
 expect_rc 0 "--schema takes a recipe"

@@ -36,6 +36,17 @@ void ml_baseline_free(struct ml_baseline *bl);
 /* Add a batch read with (a copy of) the same schema. */
 int ml_baseline_add(struct ml_baseline *bl, const struct ml_batch *b, struct ml_err *err);
 
+/*
+ * A baseline read back from a statistics.json (ml-baseline's or Model
+ * Monitor's), and one baseline folded into another: counts and sums add,
+ * means and deviations combine exactly (Chan et al.), sketches merge
+ * (within the sketch's error bound), value counts add.  Shards of a file
+ * baselined in parallel thus merge into the baseline of the whole.
+ */
+struct ml_baseline *ml_baseline_from_statistics(const json_t *stats, const char *name, struct ml_err *err);
+int ml_baseline_merge(struct ml_baseline *dst, const struct ml_baseline *src, const char *name,
+		      struct ml_err *err);
+
 /* New references; NULL when out of memory. */
 json_t *ml_baseline_statistics(const struct ml_baseline *bl);
 json_t *ml_baseline_constraints(const struct ml_baseline *bl);
