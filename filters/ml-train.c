@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "mlpipe/artifact.h"
 #include "mlpipe/cli.h"
@@ -150,33 +149,90 @@ static json_t *collect_hyperparameters(struct ml_err *err)
 	return hp;
 }
 
-/* The recipe: --recipe, or a default one fitted on the training data. */
-static struct ml_recipe *training_recipe(const char *data, struct ml_err *err)
+/* Batch copies kept while the recipe is fitted, so the data is read once. */
+struct kept {
+	struct ml_batch *b;
+	size_t n, alloc;
+};
+
+static int keep_batch(const struct ml_batch *b, void *arg, struct ml_err *err)
 {
-	if (T.recipe) {
-		struct ml_recipe *rc = ml_recipe_load(T.recipe, err);
-		const char *target = rc ? ml_recipe_target(rc) : NULL;
-		if (rc && (!target || strcmp(target, T.target) != 0)) {
-			ml_err_set(err, ML_ERR_USAGE, "%s: the recipe's target is %s%s%s, not \"%s\"", T.recipe,
-				   target ? "\"" : "", target ? target : "none", target ? "\"" : "", T.target);
-			ml_recipe_free(rc);
-			return NULL;
-		}
-		return rc;
+	struct kept *k = arg;
+	if (k->n == k->alloc) {
+		size_t n = k->alloc ? k->alloc * 2 : 64;
+		struct ml_batch *more = ml_realloc_array(k->b, n, sizeof *more, err);
+		if (!more)
+			return -1;
+		k->b = more;
+		k->alloc = n;
 	}
-	struct ml_recipe_opts o;
-	ml_recipe_opts_init(&o);
-	o.target = T.target;
+	if (ml_batch_copy(&k->b[k->n], b, err) < 0)
+		return -1;
+	k->n++;
+	return 0;
+}
+
+static void release_kept(struct kept *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		ml_batch_release(&k->b[i]);
+	free(k->b);
+}
+
+/* The recipe ml-train fits when none is given: categoricals one-hot; for linear, imputation. */
+static void default_recipe_opts(struct ml_recipe_opts *o, struct kept *kept)
+{
+	ml_recipe_opts_init(o);
+	o->target = T.target;
 	if (T.algorithm == 1) {	/* a linear model needs every value: impute (scikit-learn's defaults) */
-		o.numeric_impute = ML_IMPUTE_MEAN;
-		o.categorical_impute = ML_IMPUTE_MOST_FREQUENT;
+		o->numeric_impute = ML_IMPUTE_MEAN;
+		o->categorical_impute = ML_IMPUTE_MOST_FREQUENT;
 	}
+	o->on_batch = keep_batch;
+	o->on_batch_arg = kept;
+}
+
+/*
+ * Fit the default recipe and turn the same rows into the training set: the
+ * batches the fit reads are kept, then transformed once the recipe is known
+ * (the reader stays open meanwhile: its dictionaries name the categories).
+ */
+static struct ml_recipe *fit_and_transform(const char *data, const char *name, struct ml_dataset *d,
+					   struct ml_err *err)
+{
+	struct ml_recipe_opts o;
 	struct ml_reader_opts ro;
+	struct kept kept = { 0 };
 	if (ml_stream_cli_reader_opts(&stream, &ro, err) < 0)
 		return NULL;
+	default_recipe_opts(&o, &kept);
 	struct ml_reader *r = ml_reader_open(&data, 1, &ro, err);
 	struct ml_recipe *rc = r ? ml_recipe_fit(r, &o, err) : NULL;
+	memset(d, 0, sizeof *d);
+	for (size_t i = 0; rc && i < kept.n; i++) {
+		if (ml_dataset_add(rc, &kept.b[i], name, d, err) < 0) {
+			ml_recipe_free(rc);
+			rc = NULL;
+		}
+		ml_batch_release(&kept.b[i]);	/* memory goes back as the set grows */
+	}
+	if (rc)
+		ml_stream_log_summary(r, NULL);
+	release_kept(&kept);
 	ml_reader_close(r);
+	return rc;
+}
+
+static struct ml_recipe *given_recipe(struct ml_err *err)
+{
+	struct ml_recipe *rc = ml_recipe_load(T.recipe, err);
+	const char *target = rc ? ml_recipe_target(rc) : NULL;
+	if (rc && (!target || strcmp(target, T.target) != 0)) {
+		ml_err_set(err, ML_ERR_USAGE, "%s: the recipe's target is %s%s%s, not \"%s\"", T.recipe,
+			   target ? "\"" : "", target ? target : "none", target ? "\"" : "", T.target);
+		ml_recipe_free(rc);
+		return NULL;
+	}
 	return rc;
 }
 
@@ -299,6 +355,16 @@ static int gate(double rmse)
 	return ML_EXIT_FOUND;
 }
 
+/* The recipe and the training set: one pass over the data either way. */
+static int training_set(struct training *t, const char *data, const char *name, struct ml_err *err)
+{
+	if (!T.recipe)
+		return (t->recipe = fit_and_transform(data, name, &t->train, err)) ? 0 : -1;
+	if (!(t->recipe = given_recipe(err)))
+		return -1;
+	return read_dataset(t->recipe, data, name, &t->train, 1, err);
+}
+
 static int train(const char *data, const char *data_name)
 {
 	struct ml_err err = ML_ERR_INIT;
@@ -306,8 +372,7 @@ static int train(const char *data, const char *data_name)
 	double judged = NAN;
 	int rc = 0;
 	if (!(t.plugin = ml_plugin_load(ML_PLUGIN_ALGORITHM, algorithms[T.algorithm], &err)) ||
-	    !(t.hyperparameters = collect_hyperparameters(&err)) || !(t.recipe = training_recipe(data, &err)) ||
-	    read_dataset(t.recipe, data, data_name, &t.train, 1, &err) < 0 ||
+	    !(t.hyperparameters = collect_hyperparameters(&err)) || training_set(&t, data, data_name, &err) < 0 ||
 	    (T.validation && read_dataset(t.recipe, T.validation, T.validation, &t.valid, 0, &err) < 0) ||
 	    fit_model(&t, &err) < 0 || add_metrics(&t, &judged, &err) < 0 ||
 	    ml_artifact_save(t.doc, ML_MODEL_FORMAT, ML_MODEL_MAJOR, T.output ? T.output : "-", &err) < 0)
@@ -359,17 +424,8 @@ static int cmd_train(int argc, char **argv)
 		return rc;
 	if (T.algorithm == 0 && !ml_plugin_load(ML_PLUGIN_ALGORITHM, "gbtree", NULL))
 		return ml_not_built_yet("training with -a gbtree (gradient-boosted trees)");
-	/* The data is read twice (recipe, then features): a pipe is kept in a temp file. */
 	const char *uri = first < argc ? argv[first] : "-";
-	int temp = 0;
-	char *path = ml_spool(uri, &temp, &err);
-	if (!path)
-		return ml_fail(&err);
-	rc = train(path, strcmp(uri, "-") ? uri : "<stdin>");
-	if (temp)
-		unlink(path);
-	free(path);
-	return rc;
+	return train(uri, strcmp(uri, "-") ? uri : "<stdin>");
 }
 
 int main(int argc, char **argv)

@@ -51,6 +51,45 @@ void ml_batch_release(struct ml_batch *b)
 	memset(b, 0, sizeof *b);
 }
 
+static void *copy_array(const void *src, size_t n, size_t size, int *failed, struct ml_err *err)
+{
+	if (!src || *failed)
+		return NULL;
+	void *dst = ml_malloc(n * size + 1, err);
+	if (dst)
+		memcpy(dst, src, n * size);
+	else
+		*failed = 1;
+	return dst;
+}
+
+int ml_batch_copy(struct ml_batch *dst, const struct ml_batch *src, struct ml_err *err)
+{
+	int failed = 0;
+	size_t n = src->nrows;
+	ml_batch_init(dst);
+	dst->nrows = dst->cap = n;
+	dst->cols = ml_calloc(src->ncols + 1, sizeof *dst->cols, err);
+	failed = !dst->cols;
+	dst->ncols = failed ? 0 : src->ncols;
+	for (size_t i = 0; i < dst->ncols; i++) {
+		const struct ml_batch_col *c = &src->cols[i];
+		struct ml_batch_col *d = &dst->cols[i];
+		*d = *c;	/* type, role, name, dict and src are shared */
+		d->num = copy_array(c->num, n, sizeof *c->num, &failed, err);
+		d->cat = copy_array(c->cat, n, sizeof *c->cat, &failed, err);
+		d->text_off = copy_array(c->text_off, n, sizeof *c->text_off, &failed, err);
+		d->text_len = copy_array(c->text_len, n, sizeof *c->text_len, &failed, err);
+	}
+	dst->line = copy_array(src->line, n, sizeof *src->line, &failed, err);
+	dst->row = copy_array(src->row, n, sizeof *src->row, &failed, err);
+	if (!failed && src->text.len && ml_buf_add(&dst->text, src->text.data, src->text.len) < 0)
+		failed = ml_err_set(err, ML_ERR_INTERNAL, "out of memory copying a batch") < 0;
+	if (failed)
+		ml_batch_release(dst);
+	return failed ? -1 : 0;
+}
+
 int ml_reader_bind(struct ml_reader *r, const struct ml_schema *s, int allow_missing, struct ml_err *err)
 {
 	for (size_t i = 0; i < r->nbind; i++)

@@ -85,6 +85,19 @@ static int check_labels(const struct ml_batch *b, const double *y, const char *n
 	return 0;
 }
 
+int ml_dataset_add(const struct ml_recipe *rc, const struct ml_batch *b, const char *name, struct ml_dataset *d,
+		   struct ml_err *err)
+{
+	if (!d->nfeatures && !d->nrows)
+		d->nfeatures = ml_recipe_nfeatures(rc);
+	if (dataset_grow(d, d->nrows + b->nrows, &d->alloc, err) < 0 ||
+	    ml_recipe_apply(rc, b, d->x + d->nrows * d->nfeatures, d->y + d->nrows, err) < 0 ||
+	    check_labels(b, d->y + d->nrows, name, ml_recipe_target(rc), err) < 0)
+		return -1;
+	d->nrows += b->nrows;
+	return 0;
+}
+
 int ml_dataset_read(const struct ml_recipe *rc, struct ml_reader *r, const char *name,
 		    struct ml_dataset *d, struct ml_err *err)
 {
@@ -100,17 +113,10 @@ int ml_dataset_read(const struct ml_recipe *rc, struct ml_reader *r, const char 
 		return -1;
 	struct ml_batch b;
 	ml_batch_init(&b);
-	size_t cap = 0;
 	long n;
 	int rc_ = 0;
-	while (rc_ == 0 && (n = ml_reader_read_batch(r, &b, err)) > 0) {
-		if (dataset_grow(d, d->nrows + (size_t)n, &cap, err) < 0 ||
-		    ml_recipe_apply(rc, &b, d->x + d->nrows * d->nfeatures, d->y + d->nrows, err) < 0 ||
-		    check_labels(&b, d->y + d->nrows, name, target, err) < 0)
-			rc_ = -1;
-		else
-			d->nrows += (size_t)n;
-	}
+	while (rc_ == 0 && (n = ml_reader_read_batch(r, &b, err)) > 0)
+		rc_ = ml_dataset_add(rc, &b, name, d, err);
 	if (rc_ == 0 && n < 0)
 		rc_ = -1;
 	ml_batch_release(&b);

@@ -624,7 +624,8 @@ static int stream_statistics(struct fit_state *fs, struct ml_reader *r, struct m
 	long n;
 	ml_batch_init(&b);
 	while ((n = ml_reader_read_batch(r, &b, err)) > 0)
-		if (observe_batch(fs, &b, err) < 0) {
+		if (observe_batch(fs, &b, err) < 0 ||
+		    (fs->o->on_batch && fs->o->on_batch(&b, fs->o->on_batch_arg, err) < 0)) {
 			n = -1;
 			break;
 		}

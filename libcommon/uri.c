@@ -487,57 +487,6 @@ int ml_write_all_atomic(const char *uri, const void *data, size_t len, struct ml
 	return ok ? rc : -1;
 }
 
-static int copy_stream(struct ml_istream *in, int fd, const char *path, struct ml_err *err)
-{
-	char buf[65536];
-	for (;;) {
-		ssize_t n = ml_istream_read(in, buf, sizeof buf, err);
-		if (n <= 0)
-			return (int)n;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t put = write(fd, buf + off, (size_t)(n - off));
-			if (put < 0 && errno == EINTR)
-				continue;
-			if (put < 0)
-				return ml_err_errno(err, errno, "%s: write failed", path);
-			off += put;
-		}
-	}
-}
-
-char *ml_spool(const char *uri, int *temp, struct ml_err *err)
-{
-	const char *path = ml_uri_local_path(uri);
-	struct stat st;
-	*temp = 0;
-	if (path && strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode))
-		return ml_strdup(path, err);
-	struct ml_istream *in = ml_open_read(uri, err);
-	if (!in)
-		return NULL;
-	const char *dir = getenv("TMPDIR");
-	struct ml_buf b;
-	ml_buf_init(&b, PATH_MAX);
-	int fd = -1;
-	if (ml_buf_printf(&b, "%s/mlpipe-spool-XXXXXX", dir && *dir ? dir : "/tmp") < 0 ||
-	    (fd = mkostemp(b.data, O_CLOEXEC)) < 0) {
-		ml_err_errno(err, errno, "cannot create a temporary file to hold %s", in->name);
-	} else {
-		int copied = copy_stream(in, fd, b.data, err) == 0;
-		if (close(fd) < 0 && copied)
-			copied = ml_err_errno(err, errno, "%s: close failed", b.data) == 0;
-		if (copied) {
-			ml_istream_close(in);
-			*temp = 1;
-			return ml_buf_detach(&b);
-		}
-		unlink(b.data);
-	}
-	ml_istream_close(in);
-	ml_buf_release(&b);
-	return NULL;
-}
-
 int ml_ensure_dir(const char *path, struct ml_err *err)
 {
 	struct stat st;

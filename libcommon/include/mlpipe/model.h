@@ -44,6 +44,7 @@ struct ml_dataset {
 	size_t nrows, nfeatures;
 	double *x;		/* nrows * nfeatures, row-major */
 	double *y;		/* the recipe's (transformed) target */
+	size_t alloc;		/* rows allocated */
 };
 
 /*
@@ -53,6 +54,9 @@ struct ml_dataset {
 int ml_dataset_read(const struct ml_recipe *rc, struct ml_reader *r, const char *name,
 		    struct ml_dataset *d, struct ml_err *err);
 void ml_dataset_release(struct ml_dataset *d);
+/* Append one batch (read with the recipe's input schema) to d; start from a zeroed d. */
+int ml_dataset_add(const struct ml_recipe *rc, const struct ml_batch *b, const char *name, struct ml_dataset *d,
+		   struct ml_err *err);
 
 struct ml_model {
 	json_t *doc;			/* the artifact */

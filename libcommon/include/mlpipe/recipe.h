@@ -63,6 +63,10 @@ struct ml_recipe_opts {
 	int log1p_target;
 	double clip_low, clip_high;		/* quantiles (e.g. 0.01, 0.99); NaN: no clipping */
 	struct ml_infer_opts infer;
+	/* Called with every batch the fit reads (bound to the recipe's input
+	 * schema), so a caller can keep the rows instead of reading them again. */
+	int (*on_batch)(const struct ml_batch *b, void *arg, struct ml_err *err);
+	void *on_batch_arg;
 };
 
 void ml_recipe_opts_init(struct ml_recipe_opts *o);

@@ -167,6 +167,12 @@ struct ml_batch {
 
 void ml_batch_init(struct ml_batch *b);
 void ml_batch_release(struct ml_batch *b);
+/*
+ * A deep copy of src's rows (not the raw text); category ids keep pointing
+ * into the reader's dictionaries, so the reader must stay open and unbound
+ * again while the copy is used.
+ */
+int ml_batch_copy(struct ml_batch *dst, const struct ml_batch *src, struct ml_err *err);
 
 /*
  * Bind the reader to a schema: batches then have one column per schema

@@ -71,13 +71,6 @@ int ml_write_all_atomic(const char *uri, const void *data, size_t len, struct ml
 int ml_ensure_dir(const char *path, struct ml_err *err);
 
 /*
- * A path that can be read more than once: uri itself when it names a local
- * regular file, else (stdin, a pipe, a remote object) a temporary copy in
- * $TMPDIR.  *temp is set when the caller must unlink() the returned path.
- */
-char *ml_spool(const char *uri, int *temp, struct ml_err *err);
-
-/*
  * URI parsing.  ml_uri_scheme() copies the scheme ("s3", "file") into buf
  * and returns 1, or returns 0 for "-" and plain paths.  A Windows-looking
  * "C:" or a path containing '/' before ':' is a plain path.
