@@ -407,6 +407,36 @@ START_TEST(test_bind_missing_column)
 }
 END_TEST
 
+/* A copy keeps its rows while the reader reuses its own batch (ml-train keeps batches so). */
+START_TEST(test_batch_copy_survives_next_read)
+{
+	struct ml_err err = ML_ERR_INIT;
+	struct ml_reader_opts o;
+	ml_reader_opts_init(&o);
+	o.batch_rows = 2;
+	struct ml_reader *r = open_text("x,c,t\n1.5,red,\"a,b\"\n,blue,\n3,red,z\n", &o, &err);
+	struct ml_schema s;
+	schema_of(&s, "x:n:f,c:c:f,t:t:p");
+	ck_assert_int_eq(ml_reader_bind(r, &s, 0, &err), 0);
+	struct ml_batch b, copy;
+	ml_batch_init(&b);
+	ck_assert_int_eq(ml_reader_read_batch(r, &b, &err), 2);
+	ck_assert_int_eq(ml_batch_copy(&copy, &b, &err), 0);
+	ck_assert_int_eq(ml_reader_read_batch(r, &b, &err), 1);	/* b now holds row 3 */
+	ck_assert_uint_eq(copy.nrows, 2);
+	ck_assert(copy.cols[0].num[0] == 1.5 && isnan(copy.cols[0].num[1]));
+	size_t len;
+	ck_assert_str_eq(ml_dict_name(copy.cols[1].dict, copy.cols[1].cat[1], &len), "blue");
+	ck_assert_uint_eq(copy.cols[2].text_len[0], 3);
+	ck_assert(!memcmp(copy.text.data + copy.cols[2].text_off[0], "a,b", 3));
+	ck_assert_uint_eq(copy.line[1], 3);
+	ml_batch_release(&copy);
+	ml_batch_release(&b);
+	ml_reader_close(r);
+	ml_schema_release(&s);
+}
+END_TEST
+
 START_TEST(test_ndjson_batch_late_keys)
 {
 	struct ml_err err = ML_ERR_INIT;
@@ -544,6 +574,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_batch_skip_bad_values);
 	tcase_add_test(tc, test_bind_missing_column);
 	tcase_add_test(tc, test_ndjson_batch_late_keys);
+	tcase_add_test(tc, test_batch_copy_survives_next_read);
 	tcase_add_test(tc, test_infer_does_not_consume);
 	tcase_add_test(tc, test_several_inputs);
 	tcase_add_loop_test(tc, test_hostile_corpus, 0, 16);
