@@ -239,8 +239,9 @@ static char *default_subject(const json_t *e)
 
 /*
  * Every event to every destination; a failure is reported with its
- * destination and the rest are still tried.  The exit status is the worst:
- * 75 when a retry later may work, else 69.
+ * destination and the rest are still tried.  The exit status is 75 when a
+ * retry later may work for any of them, else the last failure's (69 for a
+ * refusal or a missing notifier, 64 for a malformed destination).
  */
 static int notify_all(const json_t *events, const char **headers, const char **rcpt)
 {
