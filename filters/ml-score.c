@@ -10,6 +10,8 @@
 #include "mlpipe/cli.h"
 #include "mlpipe/log.h"
 #include "mlpipe/model.h"
+#include "mlpipe/num.h"
+#include "mlpipe/quality.h"
 #include "mlpipe/stream.h"
 
 static struct ml_stream_cli stream;
@@ -63,17 +65,10 @@ struct scoring {
 	double *x, *pred;	/* pred: the combined prediction */
 	size_t cap;
 	struct ml_batch b;
-	double *all_label, *all_pred;	/* --evaluate: every row, for the metrics */
-	size_t nall, allcap;
+	struct ml_pairs evaluated;	/* --evaluate: label and prediction of every row */
 };
 
 enum combine { COMBINE_MEAN, COMBINE_MAX, COMBINE_MIN, COMBINE_MEDIAN, COMBINE_SUM };
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
 
 /* f(p[0], ..., p[n-1]); a missing prediction makes the result missing. */
 static double combine(double *p, size_t n)
@@ -92,7 +87,7 @@ static double combine(double *p, size_t n)
 			acc = p[i] < acc ? p[i] : acc;
 		return acc;
 	case COMBINE_MEDIAN:
-		qsort(p, n, sizeof *p, cmp_double);	/* n is the number of models: small */
+		ml_sort_doubles(p, n);
 		return n % 2 ? p[n / 2] : (p[n / 2 - 1] + p[n / 2]) / 2;
 	case COMBINE_SUM:
 	case COMBINE_MEAN:
@@ -140,25 +135,9 @@ static int reserve_rows(struct scoring *sc, size_t n, struct ml_err *err)
 /* --evaluate: keep every label and prediction for the metrics at the end. */
 static int remember(struct scoring *sc, size_t n, struct ml_err *err)
 {
-	if (sc->label_col < 0)
-		return 0;
-	if (sc->nall + n > sc->allcap) {
-		size_t cap = sc->allcap ? sc->allcap * 2 : 65536;
-		while (cap < sc->nall + n)
-			cap *= 2;
-		double *l = ml_realloc_array(sc->all_label, cap, sizeof *l, err);
-		if (!l)
+	for (size_t r = 0; sc->label_col >= 0 && r < n; r++)
+		if (ml_pairs_add(&sc->evaluated, sc->b.cols[sc->label_col].num[r], sc->pred[r], err) < 0)
 			return -1;
-		sc->all_label = l;
-		double *p = ml_realloc_array(sc->all_pred, cap, sizeof *p, err);
-		if (!p)
-			return -1;
-		sc->all_pred = p;
-		sc->allcap = cap;
-	}
-	memcpy(sc->all_label + sc->nall, sc->b.cols[sc->label_col].num, n * sizeof(double));
-	memcpy(sc->all_pred + sc->nall, sc->pred, n * sizeof(double));
-	sc->nall += n;
 	return 0;
 }
 
@@ -203,7 +182,7 @@ static int score_batches(struct ml_reader *r, struct scoring *sc, struct ml_err 
 static void report_evaluation(const struct scoring *sc)
 {
 	struct ml_metrics m;
-	ml_metrics_compute(sc->all_label, sc->all_pred, sc->nall, &m);
+	ml_metrics_compute(sc->evaluated.label, sc->evaluated.pred, sc->evaluated.n, &m);
 	json_t *j = ml_metrics_to_json(&m);
 	json_object_set_new(j, "event", json_string("evaluation"));
 	json_object_set_new(j, "label", json_string(S.evaluate));
@@ -243,17 +222,7 @@ static int union_schema(struct scoring *sc, struct ml_schema *u, struct ml_err *
 		size_t nf = ml_recipe_nfeatures(sc->m[i].model->recipe);
 		sc->nfeatures_max = nf > sc->nfeatures_max ? nf : sc->nfeatures_max;
 	}
-	for (size_t k = 0; k < S.keep.n; k++) {
-		long at = ml_schema_find(u, S.keep.items[k]);
-		if (at >= 0 && u->cols[at].role == ML_ROLE_IGNORE) {
-			u->cols[at].role = ML_ROLE_PASSTHROUGH;
-			u->cols[at].type = ML_TYPE_TEXT;
-		}
-		if (at < 0 && ml_schema_add(u, S.keep.items[k], ML_TYPE_TEXT, ML_ROLE_PASSTHROUGH, err) < 0)
-			return -1;
-		sc->keep_cols[k] = at >= 0 ? at : (long)u->n - 1;
-	}
-	return 0;
+	return ml_schema_add_kept(u, S.keep.items, S.keep.n, sc->keep_cols, err);
 }
 
 /* --evaluate names the label every model was trained on: it is then read as a number. */
@@ -322,8 +291,7 @@ static void release_scoring(struct scoring *sc)
 	free(sc->keep_cols);
 	free(sc->x);
 	free(sc->pred);
-	free(sc->all_label);
-	free(sc->all_pred);
+	ml_pairs_release(&sc->evaluated);
 }
 
 static int score(struct scoring *sc, struct ml_reader *r, const char *name, struct ml_err *err)

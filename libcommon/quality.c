@@ -21,7 +21,7 @@ void ml_pairs_release(struct ml_pairs *p)
 	memset(p, 0, sizeof *p);
 }
 
-static int pairs_add(struct ml_pairs *p, double y, double f, struct ml_err *err)
+int ml_pairs_add(struct ml_pairs *p, double y, double f, struct ml_err *err)
 {
 	if (p->n == p->alloc) {
 		size_t n = p->alloc ? p->alloc * 2 : 4096;
@@ -63,7 +63,7 @@ int ml_pairs_read(struct ml_reader *r, const char *label, const char *prediction
 	while (n >= 0 && (n = ml_reader_read_batch(r, &b, err)) > 0)
 		for (size_t i = 0; i < b.nrows; i++)
 			if (!isnan(b.cols[0].num[i]) && !isnan(b.cols[1].num[i]) &&
-			    pairs_add(p, b.cols[0].num[i], b.cols[1].num[i], err) < 0) {
+			    ml_pairs_add(p, b.cols[0].num[i], b.cols[1].num[i], err) < 0) {
 				n = -1;
 				break;
 			}

@@ -1017,17 +1017,7 @@ int ml_recipe_bind_schema(const struct ml_recipe *rc, const struct ml_strlist *k
 {
 	if (ml_schema_copy(out, &rc->input, err) < 0)
 		return -1;
-	for (size_t i = 0; keep && i < keep->n; i++) {
-		long at = ml_schema_find(out, keep->items[i]);
-		if (at >= 0 && out->cols[at].role == ML_ROLE_IGNORE) {
-			out->cols[at].role = ML_ROLE_PASSTHROUGH;
-			out->cols[at].type = ML_TYPE_TEXT;
-		}
-		if (at < 0 && ml_schema_add(out, keep->items[i], ML_TYPE_TEXT, ML_ROLE_PASSTHROUGH, err) < 0)
-			return -1;
-		keep_cols[i] = at >= 0 ? at : (long)out->n - 1;
-	}
-	return 0;
+	return keep ? ml_schema_add_kept(out, keep->items, keep->n, keep_cols, err) : 0;
 }
 
 int ml_recipe_check_input(const struct ml_recipe *rc, const struct ml_reader *r, const struct ml_strlist *keep,

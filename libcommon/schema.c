@@ -65,6 +65,21 @@ void ml_schema_release(struct ml_schema *s)
 	ml_schema_init(s);
 }
 
+int ml_schema_add_kept(struct ml_schema *s, char *const *names, size_t n, long *cols, struct ml_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		long at = ml_schema_find(s, names[i]);
+		if (at >= 0 && s->cols[at].role == ML_ROLE_IGNORE) {
+			s->cols[at].role = ML_ROLE_PASSTHROUGH;
+			s->cols[at].type = ML_TYPE_TEXT;
+		}
+		if (at < 0 && ml_schema_add(s, names[i], ML_TYPE_TEXT, ML_ROLE_PASSTHROUGH, err) < 0)
+			return -1;
+		cols[i] = at >= 0 ? at : (long)s->n - 1;
+	}
+	return 0;
+}
+
 long ml_schema_find(const struct ml_schema *s, const char *name)
 {
 	for (size_t i = 0; i < s->n; i++)

@@ -34,6 +34,8 @@ struct ml_pairs {
 int ml_pairs_read(struct ml_reader *r, const char *label, const char *prediction, const char *name,
 		  struct ml_pairs *p, struct ml_err *err);
 void ml_pairs_release(struct ml_pairs *p);
+/* Append one pair, growing the arrays. */
+int ml_pairs_add(struct ml_pairs *p, double label, double pred, struct ml_err *err);
 
 json_t *ml_quality_statistics(const struct ml_pairs *p);
 json_t *ml_quality_constraints(const struct ml_pairs *p);

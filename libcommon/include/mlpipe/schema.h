@@ -49,6 +49,12 @@ int ml_schema_add(struct ml_schema *s, const char *name, enum ml_type type, enum
 		  struct ml_err *err);
 /* Index of the column named name, or -1. */
 long ml_schema_find(const struct ml_schema *s, const char *name);
+/*
+ * Make names[0..n) columns an output carries unchanged (ids): a column s
+ * ignores becomes PASSTHROUGH text, a column s lacks is added so; cols[i]
+ * is then the index of names[i].  Columns s already reads stay as they are.
+ */
+int ml_schema_add_kept(struct ml_schema *s, char *const *names, size_t n, long *cols, struct ml_err *err);
 int ml_schema_copy(struct ml_schema *dst, const struct ml_schema *src, struct ml_err *err);
 
 const char *ml_type_name(enum ml_type t);	/* "numeric", "categorical", "text" */
