@@ -26,6 +26,7 @@
 #include <jansson.h>
 
 #include "mlpipe/buf.h"
+#include "mlpipe/hparams.h"
 #include "mlpipe/matrix.h"
 #include "mlpipe/plugin.h"
 
@@ -48,52 +49,19 @@ struct settings {
 	size_t threads;
 };
 
-static const char *param(const json_t *params, const char *name)
-{
-	const json_t *v = json_object_get(params, name);
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static int param_double(const json_t *params, const char *name, double lo, double *out,
-			struct ml_err *err)
-{
-	const char *s = param(params, name);
-	if (!s || !strcmp(s, "auto"))
-		return 0;	/* SageMaker's "auto": the default */
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < lo)
-		return ml_err_set(err, ML_ERR_USAGE, "%s: expected a number >= %g, got \"%s\"", name, lo, s);
-	*out = v;
-	return 0;
-}
-
-static int param_bool(const json_t *params, const char *name, int *out, struct ml_err *err)
-{
-	const char *s = param(params, name);
-	if (!s || !strcmp(s, "auto"))
-		return 0;
-	if (!strcasecmp(s, "true") || !strcmp(s, "1"))
-		return *out = 1, 0;
-	if (!strcasecmp(s, "false") || !strcmp(s, "0"))
-		return *out = 0, 0;
-	return ml_err_set(err, ML_ERR_USAGE, "%s: expected true, false or auto, got \"%s\"", name, s);
-}
-
 /* What only an iterative solver would honour: refused, or noted as unused. */
 static int check_unsupported(const json_t *params, struct ml_err *err)
 {
-	const char *type = param(params, "predictor_type");
+	const char *type = ml_hparam_str(params, "predictor_type");
 	if (type && strcmp(type, "regressor") != 0)
 		return ml_err_set(err, ML_ERR_UNAVAILABLE,
 				  "predictor_type %s is not supported yet (only regressor)", type);
-	const char *loss = param(params, "loss");
+	const char *loss = ml_hparam_str(params, "loss");
 	if (loss && strcmp(loss, "squared_loss") != 0 && strcmp(loss, "auto") != 0)
 		return ml_err_set(err, ML_ERR_UNAVAILABLE,
 				  "loss %s is not supported yet: this version solves squared_loss exactly", loss);
 	double l1 = 0;
-	if (param_double(params, "l1", 0, &l1, err) < 0)
+	if (ml_hparam_double(params, "l1", 0, INFINITY, &l1, err) < 0)
 		return -1;
 	if (l1 > 0)
 		return ml_err_set(err, ML_ERR_UNAVAILABLE, "l1 regularization is not supported yet (use wd)");
@@ -101,7 +69,7 @@ static int check_unsupported(const json_t *params, struct ml_err *err)
 						"early_stopping_patience", "early_stopping_tolerance",
 						"num_models", "huber_delta", "quantile" };
 	for (size_t i = 0; i < sizeof sgd_only / sizeof *sgd_only; i++)
-		if (param(params, sgd_only[i]))
+		if (ml_hparam_str(params, sgd_only[i]))
 			warn("%s is ignored: squared_loss with wd is solved exactly, without SGD", sgd_only[i]);
 	return 0;
 }
@@ -111,14 +79,14 @@ static int read_settings(const json_t *params, struct settings *s, struct ml_err
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	double threads = 0;
 	*s = (struct settings){ 0, 1, 0, 1, cpus > 0 ? (size_t)cpus : 1 };
-	if (param_double(params, "threads", 0, &threads, err) < 0)
+	if (ml_hparam_double(params, "threads", 0, INFINITY, &threads, err) < 0)
 		return -1;
 	if (threads >= 1)
 		s->threads = (size_t)threads;
-	if (param_double(params, "wd", 0, &s->wd, err) < 0 ||
-	    param_bool(params, "normalize_data", &s->normalize_data, err) < 0 ||
-	    param_bool(params, "normalize_label", &s->normalize_label, err) < 0 ||
-	    param_bool(params, "fit_intercept", &s->fit_intercept, err) < 0)
+	if (ml_hparam_double(params, "wd", 0, INFINITY, &s->wd, err) < 0 ||
+	    ml_hparam_bool(params, "normalize_data", &s->normalize_data, err) < 0 ||
+	    ml_hparam_bool(params, "normalize_label", &s->normalize_label, err) < 0 ||
+	    ml_hparam_bool(params, "fit_intercept", &s->fit_intercept, err) < 0)
 		return -1;
 	return check_unsupported(params, err);
 }
