@@ -11,6 +11,9 @@
 #                   describe() + numpy quantiles, bench/baseline_ref.py)
 #   memory          the same reader over a 10 GB stream on a pipe: peak RSS
 #                   (BENCH_STREAM_GB to change the size; 0 skips it)
+#   gbtree          bench/gbtree.sh: ml-train -a gbtree vs the xgboost CLI,
+#                   scoring kernel vs inplace_predict, ml-score vs pandas +
+#                   XGBoost and mawk, ml-score's memory over 1M and 10M rows
 #
 # Times are the best of BENCH_RUNS (default 5) alternating runs.  Later
 # issues add their benchmarks (scoring, training) to this script.
@@ -21,7 +24,7 @@ PY=/usr/bin/python3	# Debian's interpreter: it sees python3-sklearn and python3-
 RUNS=${BENCH_RUNS:-5}
 GB=${BENCH_STREAM_GB:-10}
 mkdir -p "$B"
-[ -x "$B/gen_csv" ] || cc -O2 -o "$B/gen_csv" bench/gen_csv.c
+[ -x "$B/gen_csv" ] || cc -O2 -o "$B/gen_csv" bench/gen_csv.c -lm
 DATA=$B/numeric-1m.csv
 [ -s "$DATA" ] || "$B/gen_csv" 1000000 42 >"$DATA"
 
@@ -96,3 +99,5 @@ if [ "$GB" != 0 ]; then
 		printf 'peak RSS reading %5.1f GB: %s KB\n' "$(echo "$n $(stat -c %s "$DATA")" | awk '{print $1 * $2 / 1e9}')" "$rss"
 	done
 fi
+
+bench/gbtree.sh
