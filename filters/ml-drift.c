@@ -19,8 +19,15 @@ static struct ml_stream_cli stream;
 static struct {
 	char *baseline, *output, *bookmark, *report, *ground_truth, *join_on, *label, *prediction;
 	int model_quality, merge;
-	double threshold;
-} D = { .threshold = NAN };
+	double threshold, numeric_threshold, categorical_threshold;
+	int numeric_method, categorical_method;
+} D = { .threshold = NAN, .numeric_threshold = NAN, .categorical_threshold = NAN };
+
+/* The choices of --numeric-method and --categorical-method, in order. */
+static const enum ml_drift_method numeric_methods[] = { ML_DRIFT_LINF, ML_DRIFT_PSI, ML_DRIFT_KS,
+							ML_DRIFT_WASSERSTEIN, ML_DRIFT_JS };
+static const enum ml_drift_method categorical_methods[] = { ML_DRIFT_LINF, ML_DRIFT_PSI, ML_DRIFT_JS,
+							    ML_DRIFT_CHI2 };
 
 static const struct ml_opt drift_opts[] = {
 	{ "baseline", 'b', ML_OPT_STRING, &D.baseline, "DIR",
@@ -29,6 +36,14 @@ static const struct ml_opt drift_opts[] = {
 	  "write constraint_violations.json here (default: the current directory)" },
 	{ "threshold", 0, ML_OPT_DOUBLE, &D.threshold, "X",
 	  "distribution distance above which a column has drifted (default: the baseline's, 0.1)" },
+	{ "numeric-method", 0, ML_OPT_CHOICE, &D.numeric_method, "M",
+	  "distance for numeric columns: linf (default), psi, ks, wasserstein, js", "linf|psi|ks|wasserstein|js" },
+	{ "numeric-threshold", 0, ML_OPT_DOUBLE, &D.numeric_threshold, "X",
+	  "its threshold (defaults: psi 0.2, ks p-value 0.05, wasserstein 0.1 std_dev, js 0.1)" },
+	{ "categorical-method", 0, ML_OPT_CHOICE, &D.categorical_method, "M",
+	  "distance for categorical columns: linf (default), psi, js, chi2", "linf|psi|js|chi2" },
+	{ "categorical-threshold", 0, ML_OPT_DOUBLE, &D.categorical_threshold, "X",
+	  "its threshold (defaults: psi 0.2, js 0.1, chi2 p-value 0.05)" },
 	{ "bookmark", 0, ML_OPT_STRING, &D.bookmark, "FILE",
 	  "remember what was processed; the next run reads only new data" },
 	{ "merge", 0, ML_OPT_FLAG, &D.merge, NULL, "merge this run's statistics into the bookmark's" },
@@ -191,7 +206,8 @@ static int cmd_drift(int argc, char **argv)
 	struct ml_reader *r = NULL;
 	if (d && !isnan(D.threshold))
 		ml_drift_set_threshold(d, D.threshold);
-	if (!d || ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 ||
+	if (!d || ml_drift_set_method(d, 1, numeric_methods[D.numeric_method], D.numeric_threshold, &err) < 0 ||
+	    ml_drift_set_method(d, 0, categorical_methods[D.categorical_method], D.categorical_threshold, &err) < 0 || ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 ||
 	    !(r = ml_reader_open((const char *const *)argv + first, (size_t)(argc - first), &ro, &err)) ||
 	    (rc = check_drift(d, r, inputs, &err)) < 0)
 		rc = ml_fail(&err);

@@ -11,9 +11,12 @@
 #include "mlpipe/kll.h"
 #include "mlpipe/num.h"
 #include "mlpipe/schema.h"
+#include "mlpipe/stattest.h"
 
 #define KLL_K 2048
 #define MAX_VALUES 100000	/* distinct current values of a string column we count */
+#define NBINS 10		/* PSI and JS on numbers: the baseline's 10 equal-width buckets */
+#define PSI_FLOOR 1e-4		/* a share of 0 counts as this in PSI (Evidently's choice) */
 
 struct sample {
 	double *v, *w;
@@ -24,6 +27,7 @@ struct dcol {
 	const char *name;
 	int numeric;			/* the baseline's type: a number */
 	int integral;
+	double min, max, std_dev;	/* the baseline's numerical_statistics */
 	double completeness;		/* the baseline's, from constraints.json */
 	struct ml_dict *domain;		/* constraints' domains, or NULL */
 	struct sample base;		/* numbers: the baseline sketch as a weighted sample */
@@ -45,6 +49,8 @@ struct ml_drift {
 	size_t ncols;
 	double datatype_threshold, domain_threshold, threshold;
 	int compare, robust;
+	enum ml_drift_method method[2];	/* [1]: numbers, [0]: strings */
+	double method_threshold[2];	/* NaN: the method's default */
 	struct ml_schema schema;	/* every baseline column, read as text */
 	size_t input_cols, extra_cols;
 	uint64_t rows;
@@ -246,7 +252,12 @@ static int column_from_baseline(struct ml_drift *d, struct dcol *c, const json_t
 	if (constraint_of(c, find_feature(cfeatures, c->name), err) < 0)
 		return -1;
 	if (c->numeric) {
-		if (baseline_sample(c, json_object_get(f, "numerical_statistics"), d->name, err) < 0)
+		const json_t *ns = json_object_get(f, "numerical_statistics");
+		if (number_member(ns, "min", NAN, &c->min) < 0 || number_member(ns, "max", NAN, &c->max) < 0 ||
+		    number_member(ns, "std_dev", NAN, &c->std_dev) < 0)
+			return ml_err_set(err, ML_ERR_DATA, "%s: %s: min, max and std_dev must be numbers", d->name,
+					  c->name);
+		if (baseline_sample(c, ns, d->name, err) < 0)
 			return -1;
 		return (c->sketch = ml_kll_new(KLL_K, err)) ? 0 : -1;
 	}
@@ -283,6 +294,7 @@ struct ml_drift *ml_drift_new(const json_t *statistics, const json_t *constraint
 	if (!d)
 		return NULL;
 	d->name = name;
+	d->method_threshold[0] = d->method_threshold[1] = NAN;
 	ml_schema_init(&d->schema);
 	if (read_monitoring_config(d, constraints) < 0) {
 		ml_err_set(err, ML_ERR_DATA, "%s: constraints.json: monitoring_config thresholds must be numbers", name);
@@ -307,6 +319,51 @@ fail:
 void ml_drift_set_threshold(struct ml_drift *d, double threshold)
 {
 	d->threshold = threshold;
+}
+
+static const struct {
+	const char *name;
+	double threshold;	/* NaN: the baseline's comparison_threshold */
+	int numbers, strings;	/* applies to */
+	int pvalue;		/* drift when the value is below the threshold */
+} methods[] = {
+	[ML_DRIFT_LINF] = { "linf", NAN, 1, 1, 0 },
+	[ML_DRIFT_PSI] = { "psi", 0.2, 1, 1, 0 },
+	[ML_DRIFT_KS] = { "ks", 0.05, 1, 0, 1 },
+	[ML_DRIFT_WASSERSTEIN] = { "wasserstein", 0.1, 1, 0, 0 },
+	[ML_DRIFT_JS] = { "js", 0.1, 1, 1, 0 },
+	[ML_DRIFT_CHI2] = { "chi2", 0.05, 0, 1, 1 },
+};
+
+const char *ml_drift_method_name(enum ml_drift_method m)
+{
+	return (unsigned)m < sizeof methods / sizeof *methods ? methods[m].name : "?";
+}
+
+int ml_drift_method_from_name(const char *name, enum ml_drift_method *m)
+{
+	for (size_t i = 0; i < sizeof methods / sizeof *methods; i++)
+		if (!strcmp(methods[i].name, name)) {
+			*m = (enum ml_drift_method)i;
+			return 0;
+		}
+	return -1;
+}
+
+double ml_drift_default_threshold(enum ml_drift_method m)
+{
+	return (unsigned)m < sizeof methods / sizeof *methods ? methods[m].threshold : NAN;
+}
+
+int ml_drift_set_method(struct ml_drift *d, int numeric, enum ml_drift_method m, double threshold,
+			struct ml_err *err)
+{
+	if ((unsigned)m >= sizeof methods / sizeof *methods || !(numeric ? methods[m].numbers : methods[m].strings))
+		return ml_err_set(err, ML_ERR_USAGE, "%s is not a distance for %s columns", ml_drift_method_name(m),
+				  numeric ? "numeric" : "categorical");
+	d->method[!!numeric] = m;
+	d->method_threshold[!!numeric] = threshold;
+	return 0;
 }
 
 /* ---- reading the current data ---- */
@@ -399,41 +456,185 @@ static void kll_into_sample(double v, uint64_t w, void *arg)
 	sample_add(arg, v, (double)w, NULL);	/* out of memory shows as a short sample */
 }
 
-static double numeric_distance(const struct dcol *c, double *n_current)
+static double sample_total(const struct sample *s)
+{
+	double t = 0;
+	for (size_t i = 0; i < s->n; i++)
+		t += s->w[i];
+	return t;
+}
+
+/* Wasserstein-1 distance of two weighted samples (sorted): the area between their CDFs. */
+static double wasserstein(const struct sample *a, const struct sample *b)
+{
+	double ta = sample_total(a), tb = sample_total(b), ca = 0, cb = 0, area = 0, prev = 0;
+	if (!(ta > 0) || !(tb > 0))
+		return NAN;
+	size_t i = 0, j = 0;
+	int first = 1;
+	while (i < a->n || j < b->n) {
+		double x = j == b->n || (i < a->n && a->v[i] <= b->v[j]) ? a->v[i] : b->v[j];
+		if (!first)
+			area += fabs(ca / ta - cb / tb) * (x - prev);
+		while (i < a->n && a->v[i] == x)
+			ca += a->w[i++];
+		while (j < b->n && b->v[j] == x)
+			cb += b->w[j++];
+		prev = x;
+		first = 0;
+	}
+	return area;
+}
+
+/* Shares of s in the baseline's NBINS equal-width buckets over [min, max], the outer ones open. */
+static void bin_shares(const struct dcol *c, const struct sample *s, double out[NBINS])
+{
+	double width = (c->max - c->min) / NBINS, total = sample_total(s);
+	memset(out, 0, NBINS * sizeof *out);
+	for (size_t i = 0; i < s->n; i++) {
+		double f = width > 0 ? floor((s->v[i] - c->min) / width) : 0;
+		long b = f < 0 ? 0 : f >= NBINS - 1 ? NBINS - 1 : (long)f;
+		out[b] += s->w[i];
+	}
+	for (int b = 0; b < NBINS; b++)
+		out[b] = total > 0 ? out[b] / total : NAN;
+}
+
+/* Population stability index of shares q (current) against p (baseline). */
+static double psi(const double *p, const double *q, size_t n)
+{
+	double sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		double a = p[i] > 0 ? p[i] : PSI_FLOOR, b = q[i] > 0 ? q[i] : PSI_FLOOR;
+		sum += (b - a) * log(b / a);
+	}
+	return sum;
+}
+
+/* Jensen-Shannon distance (natural logarithm; scipy.spatial.distance.jensenshannon). */
+static double js_distance(const double *p, const double *q, size_t n)
+{
+	double sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		double m = (p[i] + q[i]) / 2;
+		if (p[i] > 0)
+			sum += p[i] * log(p[i] / m);
+		if (q[i] > 0)
+			sum += q[i] * log(q[i] / m);
+	}
+	return sqrt(fmax(sum / 2, 0));
+}
+
+struct outcome {
+	double dist, adjusted, pvalue;	/* pvalue NaN unless the method is a test */
+	double n_base, n_current;
+};
+
+static void numeric_outcome(const struct ml_drift *d, const struct dcol *c, enum ml_drift_method m,
+			    struct outcome *o)
 {
 	struct sample cur = { 0 };
 	ml_kll_visit(c->sketch, kll_into_sample, &cur);
 	sample_sort(&cur, NULL);
-	*n_current = (double)ml_kll_count(c->sketch);
-	double dist = ml_linf_distance(c->base.v, c->base.w, c->base.n, cur.v, cur.w, cur.n);
+	o->n_current = (double)ml_kll_count(c->sketch);
+	o->n_base = sample_total(&c->base);
+	double p[NBINS], q[NBINS], w;
+	switch (m) {
+	case ML_DRIFT_LINF:
+	case ML_DRIFT_KS:
+		o->dist = ml_linf_distance(c->base.v, c->base.w, c->base.n, cur.v, cur.w, cur.n);
+		if (m == ML_DRIFT_KS)
+			o->pvalue = ml_ks_2samp_pvalue(o->dist, o->n_base, o->n_current);
+		break;
+	case ML_DRIFT_PSI:
+	case ML_DRIFT_JS:
+		bin_shares(c, &c->base, p);
+		bin_shares(c, &cur, q);
+		o->dist = o->n_current > 0 && o->n_base > 0 ? (m == ML_DRIFT_PSI ? psi : js_distance)(p, q, NBINS) : NAN;
+		break;
+	case ML_DRIFT_WASSERSTEIN:
+		w = wasserstein(&c->base, &cur);
+		o->dist = c->std_dev > 0 ? w / c->std_dev : w;
+		break;
+	default:
+		o->dist = NAN;
+	}
+	(void)d;
 	sample_free(&cur);
-	return dist;
 }
 
-/* Largest difference of a value's share between baseline and current data. */
-static double categorical_distance(const struct dcol *c, double *n_current)
+/* The union of baseline and current values, as two count vectors (n entries). */
+static size_t category_counts(const struct dcol *c, double **base, double **cur)
 {
-	uint64_t total = 0;
-	for (size_t id = 0; id < ml_dict_size(c->values); id++)
-		total += c->counts[id];
-	*n_current = (double)total;
-	if (!total || !c->base_total)
-		return NAN;
-	double d = 0;
-	for (size_t id = 0; id < ml_dict_size(c->values); id++) {
+	size_t nv = ml_dict_size(c->values), nb = ml_dict_size(c->base_values), n = 0;
+	*base = calloc(nv + nb + 1, sizeof **base);
+	*cur = calloc(nv + nb + 1, sizeof **cur);
+	if (!*base || !*cur)
+		return 0;
+	for (size_t id = 0; id < nv; id++) {
 		size_t len;
 		const char *v = ml_dict_name(c->values, (int32_t)id, &len);
 		int32_t b = ml_dict_find(c->base_values, v, len);
-		double base = b < 0 ? 0 : (double)c->base_counts[b] / (double)c->base_total;
-		d = fmax(d, fabs((double)c->counts[id] / (double)total - base));
+		(*cur)[n] = (double)c->counts[id];
+		(*base)[n++] = b < 0 ? 0 : (double)c->base_counts[b];
 	}
-	for (size_t b = 0; b < ml_dict_size(c->base_values); b++) {	/* values gone from the data */
+	for (size_t b = 0; b < nb; b++) {	/* values gone from the data */
 		size_t len;
 		const char *v = ml_dict_name(c->base_values, (int32_t)b, &len);
-		if (ml_dict_find(c->values, v, len) < 0)
-			d = fmax(d, (double)c->base_counts[b] / (double)c->base_total);
+		if (ml_dict_find(c->values, v, len) < 0) {
+			(*cur)[n] = 0;
+			(*base)[n++] = (double)c->base_counts[b];
+		}
 	}
-	return d;
+	return n;
+}
+
+/* Pearson's chi-square test of homogeneity of the 2 x k table (no continuity correction). */
+static double chi2_homogeneity(const double *a, const double *b, size_t n, double ta, double tb, double *pvalue)
+{
+	double stat = 0, t = ta + tb;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		double col = a[i] + b[i];
+		if (col <= 0)
+			continue;
+		double ea = col * ta / t, eb = col * tb / t;
+		stat += (a[i] - ea) * (a[i] - ea) / ea + (b[i] - eb) * (b[i] - eb) / eb;
+		k++;
+	}
+	*pvalue = k < 2 ? 1 : ml_chi2_sf(stat, (double)(k - 1));
+	return k < 2 ? 0 : stat;
+}
+
+static void categorical_outcome(const struct dcol *c, enum ml_drift_method m, struct outcome *o)
+{
+	double *base = NULL, *cur = NULL;
+	size_t n = category_counts(c, &base, &cur);
+	double tb = 0, tc = 0;
+	for (size_t i = 0; i < n; i++) {
+		tb += base[i];
+		tc += cur[i];
+	}
+	o->n_base = (double)c->base_total;
+	o->n_current = tc;
+	o->dist = NAN;
+	if (tb > 0 && tc > 0) {
+		if (m == ML_DRIFT_CHI2) {
+			o->dist = chi2_homogeneity(base, cur, n, tb, tc, &o->pvalue);
+		} else {
+			for (size_t i = 0; i < n; i++) {
+				base[i] /= tb;
+				cur[i] /= tc;
+			}
+			if (m == ML_DRIFT_LINF)
+				for (size_t i = 0; i < n; i++)
+					o->dist = i ? fmax(o->dist, fabs(cur[i] - base[i])) : fabs(cur[i] - base[i]);
+			else
+				o->dist = m == ML_DRIFT_PSI ? psi(base, cur, n) : js_distance(base, cur, n);
+		}
+	}
+	free(base);
+	free(cur);
 }
 
 static int violation(json_t *list, const char *feature, const char *check, const char *fmt, ...)
@@ -450,26 +651,51 @@ static int violation(json_t *list, const char *feature, const char *check, const
 						     "constraint_check_type", check, "description", text));
 }
 
+static json_t *real_or_null(double x)
+{
+	return isnan(x) ? json_null() : json_real(x);
+}
+
 static json_t *drift_record(const struct ml_drift *d, const struct dcol *c, json_t *violations)
 {
-	double n_current = 0, n_base = 0;
-	double dist = c->numeric ? numeric_distance(c, &n_current) : categorical_distance(c, &n_current);
-	for (size_t i = 0; i < c->base.n; i++)
-		n_base += c->base.w[i];
-	if (!c->numeric)
-		n_base = (double)c->base_total;
-	double adjusted = dist;
-	if (d->robust && n_current > 0 && n_base > 0)
-		adjusted = fmax(0, dist - 1.8 * sqrt((n_base + n_current) / (n_base * n_current)));
-	int drifted = d->compare && !isnan(adjusted) && adjusted > d->threshold;
-	if (drifted)
-		violation(violations, c->name, "baseline_drift_check",
-			  "Baseline drift distance: %.6g exceeds threshold: %g", adjusted, d->threshold);
-	return json_pack("{s:s, s:s, s:o, s:o, s:f, s:b, s:f, s:f}", "feature", c->name, "method",
-			 d->robust ? "linf_robust" : "linf_simple", "distance",
-			 isnan(dist) ? json_null() : json_real(dist), "adjusted_distance",
-			 isnan(adjusted) ? json_null() : json_real(adjusted), "threshold", d->threshold, "drifted",
-			 drifted, "baseline_count", n_base, "current_count", n_current);
+	enum ml_drift_method m = d->method[c->numeric];
+	double threshold = d->method_threshold[c->numeric];
+	if (isnan(threshold))
+		threshold = m == ML_DRIFT_LINF ? d->threshold : methods[m].threshold;
+	struct outcome o = { .dist = NAN, .pvalue = NAN };
+	if (c->numeric)
+		numeric_outcome(d, c, m, &o);
+	else
+		categorical_outcome(c, m, &o);
+	o.adjusted = o.dist;
+	if (m == ML_DRIFT_LINF && d->robust && o.n_current > 0 && o.n_base > 0)
+		o.adjusted = fmax(0, o.dist - 1.8 * sqrt((o.n_base + o.n_current) / (o.n_base * o.n_current)));
+	int drifted = 0;
+	if (methods[m].pvalue) {
+		drifted = d->compare && !isnan(o.pvalue) && o.pvalue < threshold;
+		if (drifted)
+			violation(violations, c->name, "baseline_drift_check",
+				  "Baseline drift %s test p-value: %.6g is below threshold: %g (statistic %.6g)",
+				  m == ML_DRIFT_KS ? "Kolmogorov-Smirnov" : "chi-square", o.pvalue, threshold, o.dist);
+	} else {
+		drifted = d->compare && !isnan(o.adjusted) && o.adjusted > threshold;
+		if (drifted && m == ML_DRIFT_LINF)
+			violation(violations, c->name, "baseline_drift_check",
+				  "Baseline drift distance: %.6g exceeds threshold: %g", o.adjusted, threshold);
+		else if (drifted)
+			violation(violations, c->name, "baseline_drift_check",
+				  "Baseline drift distance (%s): %.6g exceeds threshold: %g", methods[m].name, o.adjusted,
+				  threshold);
+	}
+	const char *name = m != ML_DRIFT_LINF ? methods[m].name : d->robust ? "linf_robust" : "linf_simple";
+	json_t *r = json_pack("{s:s, s:s, s:o, s:f, s:b, s:f, s:f}", "feature", c->name, "method", name, "distance",
+			      real_or_null(o.dist), "threshold", threshold, "drifted", drifted, "baseline_count",
+			      o.n_base, "current_count", o.n_current);
+	if (r && m == ML_DRIFT_LINF)
+		json_object_set_new(r, "adjusted_distance", real_or_null(o.adjusted));
+	if (r && methods[m].pvalue)
+		json_object_set_new(r, "p_value", real_or_null(o.pvalue));
+	return r;
 }
 
 static void column_checks(const struct ml_drift *d, const struct dcol *c, json_t *violations)

@@ -12,6 +12,23 @@
  *                           two-sample KS statistic), categories by the largest
  *                           difference of a value's share; "Robust" subtracts
  *                           1.8 sqrt((n + m) / (n m)) first, as Deequ does
+ *                           Other distances may be chosen per type with
+ *                           ml_drift_set_method() (defaults in brackets):
+ *                             psi          population stability index over the
+ *                                          baseline's 10 equal-width buckets
+ *                                          (outer ones open) or the categories;
+ *                                          a share of 0 counts as 1e-4 [0.2]
+ *                             ks           two-sample Kolmogorov-Smirnov test:
+ *                                          drift when its p-value is below the
+ *                                          threshold (stattest.h) [0.05]
+ *                             wasserstein  Wasserstein-1 distance divided by
+ *                                          the baseline's std_dev [0.1]
+ *                             js           Jensen-Shannon distance, natural
+ *                                          log, same buckets as psi [0.1]
+ *                             chi2         Pearson's chi-square test of
+ *                                          homogeneity of the two count
+ *                                          vectors, no continuity correction:
+ *                                          drift when p < threshold [0.05]
  *   missing_column_check    a baseline column absent from the input
  *   extra_column_check      an input column absent from the baseline
  *   categorical_values_check share of values inside the baseline's domain below
@@ -35,13 +52,36 @@ void ml_drift_free(struct ml_drift *d);
 /* Override the baseline's comparison_threshold (ml-drift --threshold). */
 void ml_drift_set_threshold(struct ml_drift *d, double threshold);
 
+enum ml_drift_method {
+	ML_DRIFT_LINF = 0,	/* numbers and categories: Model Monitor's */
+	ML_DRIFT_PSI,		/* numbers and categories */
+	ML_DRIFT_KS,		/* numbers */
+	ML_DRIFT_WASSERSTEIN,	/* numbers */
+	ML_DRIFT_JS,		/* numbers and categories */
+	ML_DRIFT_CHI2,		/* categories */
+};
+
+/* "linf", "psi", "ks", "wasserstein", "js", "chi2". */
+const char *ml_drift_method_name(enum ml_drift_method m);
+int ml_drift_method_from_name(const char *name, enum ml_drift_method *m);
+/* The method's default threshold; NaN for linf (the baseline's comparison_threshold). */
+double ml_drift_default_threshold(enum ml_drift_method m);
+/*
+ * The distance for numeric (numeric != 0) or categorical columns, with its
+ * threshold (NaN: the method's default).  A method that does not apply to the
+ * type (ks, wasserstein for categories; chi2 for numbers) is a usage error.
+ */
+int ml_drift_set_method(struct ml_drift *d, int numeric, enum ml_drift_method m, double threshold,
+			struct ml_err *err);
+
 /* Bind r (unbound) to the baseline's columns and read all of it. */
 int ml_drift_read(struct ml_drift *d, struct ml_reader *r, struct ml_err *err);
 
 /*
  * The results: *violations a JSON array of {feature_name, constraint_check_type,
  * description}; *records one object per feature (feature, method, distance,
- * threshold, drifted, baseline_count, current_count).  New references.
+ * threshold, drifted, baseline_count, current_count; adjusted_distance for
+ * linf, p_value for ks and chi2).  New references.
  */
 int ml_drift_results(const struct ml_drift *d, json_t **violations, json_t **records, struct ml_err *err);
 
