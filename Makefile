@@ -91,6 +91,9 @@ $(B)/bin/%: $(B)/obj/filters/%.o $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -rdynamic -o $@ $< $(LIBA) $(LDLIBS) $(LDFLAGS)
 
+# ml-score --serve is the one user of libmicrohttpd.
+$(B)/bin/ml-score: LDLIBS += $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
+
 # ---- plugins: one .so per folder, exporting only ml_plugin_entry ----
 define plugin_rule
 $(B)/lib/mlpipe/plugins/ml-$(1).so: $(patsubst %.c,$(B)/obj/%.o,$(wildcard plugins/$(1)/*.c)) $(LIBA) plugins/plugin.map

@@ -190,7 +190,8 @@ static int skip_bom(struct ml_reader *r, struct ml_err *err)
 static int open_input(struct ml_reader *r, size_t i, struct ml_err *err)
 {
 	const char *uri = r->nuris ? r->uris[i] : "-";
-	r->in = ml_open_read(uri, err);
+	r->in = r->given ? r->given : ml_open_read(uri, err);
+	r->given = NULL;
 	if (!r->in)
 		return -1;
 	r->name = r->in->name;
@@ -484,12 +485,15 @@ static int copy_uris(struct ml_reader *r, const char *const *uris, size_t n)
 	return 0;
 }
 
-struct ml_reader *ml_reader_open(const char *const *uris, size_t n, const struct ml_reader_opts *opts,
-				 struct ml_err *err)
+static struct ml_reader *reader_open(const char *const *uris, size_t n, struct ml_istream *given,
+				     const struct ml_reader_opts *opts, struct ml_err *err)
 {
 	struct ml_reader *r = ml_calloc(1, sizeof *r, err);
-	if (!r)
+	if (!r) {
+		ml_istream_close(given);
 		return NULL;
+	}
+	r->given = given;
 	r->opts = *opts;
 	if (!r->opts.batch_rows)
 		r->opts.batch_rows = DEFAULT_BATCH_ROWS;
@@ -518,6 +522,18 @@ fail:
 		ml_err_set(err, ML_ERR_INTERNAL, "out of memory opening the reader");
 	ml_reader_close(r);
 	return NULL;
+}
+
+struct ml_reader *ml_reader_open(const char *const *uris, size_t n, const struct ml_reader_opts *opts,
+				 struct ml_err *err)
+{
+	return reader_open(uris, n, NULL, opts, err);
+}
+
+struct ml_reader *ml_reader_open_stream(struct ml_istream *in, const struct ml_reader_opts *opts,
+					struct ml_err *err)
+{
+	return reader_open(NULL, 0, in, opts, err);
 }
 
 /* ---- mark / reset ---- */
@@ -586,6 +602,7 @@ void ml_reader_close(struct ml_reader *r)
 		ml_progress_finish(&r->progress);
 	if (r->in)
 		ml_istream_close(r->in);
+	ml_istream_close(r->given);
 	if (r->rejects)
 		ml_ostream_close(r->rejects, 1, NULL);
 	for (size_t i = 0; r->uris && i < r->nuris; i++)

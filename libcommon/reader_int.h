@@ -33,6 +33,7 @@ struct ml_reader {
 	char **uris;			/* copies; NULL-terminated */
 	size_t nuris, cur;
 	struct ml_istream *in;
+	struct ml_istream *given;	/* ml_reader_open_stream's input, until opened */
 	const char *name;		/* current input for messages */
 	int at_eof;			/* current input fully buffered */
 

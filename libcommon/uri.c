@@ -356,6 +356,46 @@ fail:
 	return NULL;
 }
 
+/* ---- memory ---- */
+
+struct mem_source {
+	const char *data;
+	size_t len, pos;
+};
+
+static ssize_t mem_read(struct ml_istream *s, void *buf, size_t n, struct ml_err *err)
+{
+	(void)err;
+	struct mem_source *m = s->ctx;
+	size_t left = m->len - m->pos;
+	if (n > left)
+		n = left;
+	memcpy(buf, m->data + m->pos, n);
+	m->pos += n;
+	return (ssize_t)n;
+}
+
+static void mem_close(struct ml_istream *s)
+{
+	free(s->ctx);
+}
+
+struct ml_istream *ml_istream_mem(const void *data, size_t len, const char *name, struct ml_err *err)
+{
+	struct ml_istream *s = istream_new(name, -1, err);
+	struct mem_source *m = s ? ml_calloc(1, sizeof *m, err) : NULL;
+	if (!m) {
+		ml_istream_close(s);
+		return NULL;
+	}
+	m->data = data;
+	m->len = len;
+	s->ctx = m;
+	s->read = mem_read;
+	s->close = mem_close;
+	return s;
+}
+
 /* ---- public API ---- */
 
 struct ml_istream *ml_open_read(const char *uri, struct ml_err *err)

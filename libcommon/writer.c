@@ -242,6 +242,14 @@ int ml_writer_raw(struct ml_writer *w, const char *s, size_t len, struct ml_err 
 	return put(w, s, len, err);
 }
 
+int ml_writer_row_raw(struct ml_writer *w, const char *s, size_t len, struct ml_err *err)
+{
+	if (put(w, s, len, err) < 0)
+		return -1;
+	w->rows++;
+	return w->opts.line_buffered ? ml_writer_flush(w, err) : 0;
+}
+
 static int write_header(struct ml_writer *w, const char *const *names, size_t n, struct ml_err *err)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -313,6 +321,29 @@ struct ml_writer *ml_writer_open(const char *uri, const struct ml_writer_opts *o
 		return NULL;
 	}
 	return w;
+}
+
+struct ml_writer *ml_writer_open_mem(const struct ml_writer_opts *opts, struct ml_err *err)
+{
+	struct ml_writer *w = ml_calloc(1, sizeof *w, err);
+	if (!w)
+		return NULL;
+	w->opts = *opts;
+	if (w->opts.format == ML_FMT_AUTO)
+		w->opts.format = ML_FMT_CSV;
+	w->opts.line_buffered = 0;
+	w->cap = 4096;	/* grows, as a fork's does (out == NULL) */
+	if (!(w->buf = ml_malloc(w->cap, err))) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+const char *ml_writer_mem_data(const struct ml_writer *w, size_t *len)
+{
+	*len = w->len;
+	return w->buf;
 }
 
 int ml_writer_close(struct ml_writer *w, int commit, struct ml_err *err)

@@ -102,6 +102,10 @@ struct ml_reader;
 struct ml_reader *ml_reader_open(const char *const *uris, size_t n,
 				 const struct ml_reader_opts *opts, struct ml_err *err);
 void ml_reader_close(struct ml_reader *r);
+/* The same over one stream the reader owns (closes), e.g. ml_istream_mem(). */
+struct ml_istream;
+struct ml_reader *ml_reader_open_stream(struct ml_istream *in, const struct ml_reader_opts *opts,
+					struct ml_err *err);
 
 enum ml_format ml_reader_format(const struct ml_reader *r);
 /* Columns: the CSV header ("c0", "c1", ... with --no-header), or NDJSON keys
@@ -227,9 +231,17 @@ int ml_writer_cell(struct ml_writer *w, const struct ml_batch *b, size_t col, si
 int ml_writer_end_row(struct ml_writer *w, struct ml_err *err);
 /* Bytes written as they are, outside the row structure (passthrough). */
 int ml_writer_raw(struct ml_writer *w, const char *s, size_t len, struct ml_err *err);
+/* A whole row already in output syntax, line end included (a joined input record). */
+int ml_writer_row_raw(struct ml_writer *w, const char *s, size_t len, struct ml_err *err);
 int ml_writer_flush(struct ml_writer *w, struct ml_err *err);
 /* Flush and close; commit = 0 discards (atomic outputs). Frees w. */
 int ml_writer_close(struct ml_writer *w, int commit, struct ml_err *err);
+/*
+ * A writer into memory (a response body): ml_writer_mem_data() gives what
+ * was written so far (borrowed, valid until the next write or close).
+ */
+struct ml_writer *ml_writer_open_mem(const struct ml_writer_opts *opts, struct ml_err *err);
+const char *ml_writer_mem_data(const struct ml_writer *w, size_t *len);
 uint64_t ml_writer_rows(const struct ml_writer *w);
 
 /*

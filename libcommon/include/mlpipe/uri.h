@@ -59,6 +59,9 @@ void ml_istream_close(struct ml_istream *s);
 /* Read the whole stream into a NUL-terminated buffer of at most cap bytes. */
 char *ml_istream_slurp(struct ml_istream *s, size_t cap, size_t *len, struct ml_err *err);
 
+/* Bytes in memory as a stream (borrowed: data must outlive the stream). */
+struct ml_istream *ml_istream_mem(const void *data, size_t len, const char *name, struct ml_err *err);
+
 /* Write all n bytes or fail (short writes and EINTR are retried). */
 int ml_ostream_write(struct ml_ostream *s, const void *buf, size_t n, struct ml_err *err);
 int ml_ostream_close(struct ml_ostream *s, int commit, struct ml_err *err);
