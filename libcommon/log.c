@@ -1,7 +1,10 @@
 /* log.c - diagnostics on stderr with the program name in front. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "mlpipe/log.h"
 
@@ -46,6 +49,56 @@ void ml_log(enum ml_loglevel level, const char *fmt, ...)
 	if (n >= 0 && (size_t)n < sizeof line)
 		vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "%s\n", line);
+}
+
+static int event_text;
+
+void ml_set_event_format(int text)
+{
+	event_text = text;
+}
+
+/* "name value" for one member of an event, appended to line. */
+static void append_member(char *line, size_t size, const char *key, const json_t *v)
+{
+	size_t n = strlen(line);
+	char *text = NULL;
+	if (json_is_integer(v))
+		snprintf(line + n, size - n, "%s %" JSON_INTEGER_FORMAT, key, json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(line + n, size - n, "%s %.6g", key, json_real_value(v));
+	else if (json_is_string(v))
+		snprintf(line + n, size - n, "%s %s", key, json_string_value(v));
+	else if ((text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)) != NULL)
+		snprintf(line + n, size - n, "%s %s", key, text);
+	free(text);
+}
+
+void ml_log_event(const json_t *event)
+{
+	if (verbosity < 0 || !json_is_object(event))
+		return;
+	if (!event_text) {
+		char *text = json_dumps(event, JSON_COMPACT | JSON_REAL_PRECISION(10));
+		if (text)
+			fprintf(stderr, "%s\n", text);
+		free(text);
+		return;
+	}
+	char line[2048];
+	const char *name = json_string_value(json_object_get(event, "event"));
+	snprintf(line, sizeof line, "%s: %s:", progname, name ? name : "event");
+	const char *key;
+	json_t *v;
+	int first = 1;
+	json_object_foreach((json_t *)event, key, v) {
+		if (!strcmp(key, "event"))
+			continue;
+		strncat(line, first ? " " : ", ", sizeof line - strlen(line) - 1);
+		append_member(line, sizeof line, key, v);
+		first = 0;
+	}
 	fprintf(stderr, "%s\n", line);
 }
 

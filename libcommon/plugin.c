@@ -31,6 +31,7 @@
 
 #include "mlpipe/log.h"
 #include "mlpipe/plugin.h"
+#include "mlpipe/progress.h"
 #include "mlpipe/uri.h"
 
 #ifndef MLPIPE_PLUGINDIR
@@ -373,6 +374,24 @@ static void host_log(int level, const char *fmt, ...)
 	ml_log((enum ml_loglevel)level, "%s", line);
 }
 
+static struct ml_progress host_progress_line;
+
+/* One progress line per label: a new label finishes the old line. */
+static void host_progress(const char *label, uint64_t done, uint64_t total, const char *unit)
+{
+	struct ml_progress *p = &host_progress_line;
+	if (!p->label || strcmp(p->label, label) != 0) {
+		if (p->label)
+			ml_progress_finish(p);
+		ml_progress_start(p, label, total, unit);
+	}
+	ml_progress_update(p, done);
+	if (total && done >= total) {
+		ml_progress_finish(p);
+		p->label = NULL;
+	}
+}
+
 /* Static because a plugin may keep the pointer it was given. */
 static struct ml_host host;
 
@@ -385,6 +404,8 @@ static int init_plugin(const struct ml_plugin *p, const char *subject, struct ml
 		.log = host_log,
 		.verbosity = ml_verbosity(),
 		.progname = ml_progname(),
+		.event = ml_log_event,
+		.progress = host_progress,
 	};
 	struct ml_err perr = ML_ERR_INIT;
 	if (p->init(&host, &perr) == 0)

@@ -23,6 +23,17 @@ void ml_log(enum ml_loglevel level, const char *fmt, ...) __attribute__((format(
 #define ml_info(...) ml_log(ML_LOG_INFO, __VA_ARGS__)
 #define ml_debug(...) ml_log(ML_LOG_DEBUG, __VA_ARGS__)
 
+struct json_t;
+
+/*
+ * Event records (per-round metrics, a gate's decision) for programs and
+ * people: one compact JSON object per line on stderr (the default), or with
+ * ml_set_event_format(1) a line "prog: round 3: train-rmse 1.5, ..." made
+ * of the "event" member and the others in order.  Quiet (-q) hides them.
+ */
+void ml_set_event_format(int text);
+void ml_log_event(const struct json_t *event);
+
 /* Print err as "prog: message" and return its exit status. */
 int ml_fail(const struct ml_err *err);
 

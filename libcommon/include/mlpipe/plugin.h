@@ -47,13 +47,24 @@ enum ml_plugin_kind {
 	ML_PLUGIN_COMBINER = 4,		/* "ml-combine-" */
 };
 
+struct json_t;
+
 /* Host services handed to a plugin at init (append-only, like sqlite3ext.h). */
 struct ml_host {
 	uint32_t size;
 	void (*log)(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 	int verbosity;
 	const char *progname;
+	/* An event record for the tool's log (one JSON object, borrowed): NDJSON
+	 * on stderr or a line of text, as the tool's --log-format says. */
+	void (*event)(const struct json_t *event);
+	/* Progress of long work, drawn as the tool's progress line. */
+	void (*progress)(const char *label, uint64_t done, uint64_t total, const char *unit);
 };
+
+/* Whether a host handed to a plugin has a member (hosts only ever grow). */
+#define ML_HOST_HAS(host, member) \
+	((host) && (host)->size >= offsetof(struct ml_host, member) + sizeof((host)->member) && (host)->member)
 
 /* ---- kind-specific operation tables (each starts with its size) ---- */
 

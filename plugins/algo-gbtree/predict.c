@@ -1,0 +1,234 @@
+/*
+ * predict.c - scoring rows with a flattened forest.
+ *
+ * Each tree of depth D is laid out as a perfect binary tree in heap order
+ * (node k's children are 2k+1 and 2k+2): a leaf above depth D is repeated
+ * in every slot below it, so every row takes exactly D steps and the next
+ * node is arithmetic, not a branch:
+ *
+ *     k = 2k + 1 + !(x[feature[k]] < threshold[k])     (NaN: the default side)
+ *
+ * Rows are scored a block at a time, tree by tree, with the block's
+ * features converted once to float (XGBoost compares in float, so the same
+ * rows go the same way).  The step over a block's rows has no branch and no
+ * dependency between rows, so the compiler vectorizes it with gathers where
+ * the CPU has them (built for AVX2 and for the baseline, chosen at load).
+ * Forests too deep to lay out this way (over MAX_PERFECT_DEPTH, or too
+ * many slots) are walked node by node.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gbtree.h"
+#include "mlpipe/buf.h"
+
+#define BLOCK 64
+#define MAX_PERFECT_DEPTH 12
+#define MAX_PERFECT_SLOTS (1u << 23)	/* leaf slots over the whole forest */
+#define DEFAULT_LEFT_BIT 0x80000000u
+
+struct gb_predictor {
+	struct gb_forest forest;
+	double base_margin;
+	int perfect;
+	/* the perfect layout: per tree its depth and where its nodes and leaves start */
+	uint32_t *depth;
+	size_t *node_at, *leaf_at;
+	uint32_t *code;		/* feature index | DEFAULT_LEFT_BIT */
+	float *threshold;
+	double *leaf;
+};
+
+const struct gb_forest *gb_predictor_forest(const struct gb_predictor *p)
+{
+	return &p->forest;
+}
+
+void gb_predictor_free(struct gb_predictor *p)
+{
+	if (!p)
+		return;
+	gb_forest_free(&p->forest);
+	free(p->depth);
+	free(p->node_at);
+	free(p->leaf_at);
+	free(p->code);
+	free(p->threshold);
+	free(p->leaf);
+	free(p);
+}
+
+/* Copy source node i of t into slot k (depth d) of the perfect layout of depth D. */
+static void lay_out(const struct gb_tree *t, int32_t i, size_t k, uint32_t d, uint32_t D, uint32_t *code,
+		    float *threshold, double *leaf)
+{
+	if (d == D) {
+		leaf[k - (((size_t)1 << D) - 1)] = t->cond[i];
+		return;
+	}
+	if (t->left[i] < 0) {	/* a leaf above the bottom: in both halves below */
+		code[k] = 0;
+		threshold[k] = 0;
+		lay_out(t, i, 2 * k + 1, d + 1, D, code, threshold, leaf);
+		lay_out(t, i, 2 * k + 2, d + 1, D, code, threshold, leaf);
+		return;
+	}
+	code[k] = (uint32_t)t->feature[i] | (t->default_left[i] ? DEFAULT_LEFT_BIT : 0);
+	threshold[k] = t->cond[i];
+	lay_out(t, t->left[i], 2 * k + 1, d + 1, D, code, threshold, leaf);
+	lay_out(t, t->right[i], 2 * k + 2, d + 1, D, code, threshold, leaf);
+}
+
+static int flatten(struct gb_predictor *p, struct ml_err *err)
+{
+	const struct gb_forest *f = &p->forest;
+	size_t slots = 0;
+	p->depth = ml_calloc(f->ntrees + 1, sizeof *p->depth, err);
+	p->node_at = ml_calloc(f->ntrees + 1, sizeof *p->node_at, err);
+	p->leaf_at = ml_calloc(f->ntrees + 1, sizeof *p->leaf_at, err);
+	if (!p->depth || !p->node_at || !p->leaf_at)
+		return -1;
+	for (size_t k = 0; k < f->ntrees; k++) {
+		size_t d = gb_tree_depth(&f->trees[k]);
+		if (d > MAX_PERFECT_DEPTH)
+			return 0;	/* walked node by node */
+		p->depth[k] = (uint32_t)d;
+		p->node_at[k + 1] = p->node_at[k] + ((size_t)1 << d) - 1;
+		p->leaf_at[k + 1] = p->leaf_at[k] + ((size_t)1 << d);
+		slots += (size_t)1 << d;
+		if (slots > MAX_PERFECT_SLOTS)
+			return 0;
+	}
+	size_t nodes = p->node_at[f->ntrees], leaves = p->leaf_at[f->ntrees];
+	p->code = ml_calloc(nodes + 1, sizeof *p->code, err);
+	p->threshold = ml_calloc(nodes + 1, sizeof *p->threshold, err);
+	p->leaf = ml_calloc(leaves + 1, sizeof *p->leaf, err);
+	if (!p->code || !p->threshold || !p->leaf)
+		return -1;
+	for (size_t k = 0; k < f->ntrees; k++)
+		lay_out(&f->trees[k], 0, 0, 0, p->depth[k], p->code + p->node_at[k], p->threshold + p->node_at[k],
+			p->leaf + p->leaf_at[k]);
+	p->perfect = 1;
+	return 0;
+}
+
+struct gb_predictor *gb_predictor_new(struct gb_forest *f, struct ml_err *err)
+{
+	struct gb_predictor *p = ml_calloc(1, sizeof *p, err);
+	if (!p) {
+		gb_forest_free(f);
+		return NULL;
+	}
+	p->forest = *f;
+	memset(f, 0, sizeof *f);
+	p->base_margin = gb_base_margin(&p->forest.objective, p->forest.base_score);
+	if (flatten(p, err) < 0) {
+		gb_predictor_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* ---- the kernel ---- */
+
+/* Add each tree's leaf to acc[r] for the n (<= BLOCK) rows of xf (n x p floats, row-major). */
+__attribute__((target_clones("avx2", "default"))) static void
+score_block(const struct gb_predictor *pr, const float *xf, size_t p, size_t n, int has_nan, double *acc)
+{
+	uint32_t idx[BLOCK];
+	for (size_t k = 0; k < pr->forest.ntrees; k++) {
+		const uint32_t *code = pr->code + pr->node_at[k];
+		const float *thr = pr->threshold + pr->node_at[k];
+		uint32_t D = pr->depth[k];
+		for (size_t r = 0; r < n; r++)
+			idx[r] = 0;
+		for (uint32_t d = 0; d < D; d++) {
+			if (has_nan) {
+				for (size_t r = 0; r < n; r++) {
+					uint32_t c = code[idx[r]];
+					float v = xf[r * p + (c & ~DEFAULT_LEFT_BIT)];
+					uint32_t right = !(v < thr[idx[r]]);
+					right ^= (uint32_t)(v != v) & (c >> 31);	/* NaN: left if default_left */
+					idx[r] = 2 * idx[r] + 1 + right;
+				}
+			} else {
+				for (size_t r = 0; r < n; r++) {
+					uint32_t c = code[idx[r]] & ~DEFAULT_LEFT_BIT;
+					idx[r] = 2 * idx[r] + 1 + !(xf[r * p + c] < thr[idx[r]]);
+				}
+			}
+		}
+		const double *leaf = pr->leaf + pr->leaf_at[k] - (((size_t)1 << D) - 1);
+		for (size_t r = 0; r < n; r++)
+			acc[r] += leaf[idx[r]];
+	}
+}
+
+/* Node by node, for forests too deep to flatten. */
+static double walk_tree(const struct gb_tree *t, const float *row)
+{
+	int32_t i = 0;
+	while (t->left[i] >= 0) {
+		float v = row[t->feature[i]];
+		i = isnan(v) ? (t->default_left[i] ? t->left[i] : t->right[i])
+			     : v < t->cond[i] ? t->left[i] : t->right[i];
+	}
+	return t->cond[i];
+}
+
+static void walk_block(const struct gb_predictor *pr, const float *xf, size_t p, size_t n, double *acc)
+{
+	for (size_t k = 0; k < pr->forest.ntrees; k++)
+		for (size_t r = 0; r < n; r++)
+			acc[r] += walk_tree(&pr->forest.trees[k], xf + r * p);
+}
+
+/* Rows [r0, r0 + n) of x to float; whether any is missing. */
+static int to_float(const struct ml_matrix *x, size_t r0, size_t n, float *xf)
+{
+	size_t len = n * x->ncols;
+	const double *v = x->v + r0 * x->ncols;
+	int nan = 0;
+	for (size_t i = 0; i < len; i++) {
+		xf[i] = (float)v[i];
+		nan |= xf[i] != xf[i];
+	}
+	return nan;
+}
+
+int gb_predict_margin(const struct gb_predictor *pr, const struct ml_matrix *x, double *out, struct ml_err *err)
+{
+	if (x->ncols < pr->forest.num_feature)
+		return ml_err_set(err, ML_ERR_DATA, "the model uses %zu features, the data has %zu",
+				  pr->forest.num_feature, x->ncols);
+	float *xf = ml_malloc(BLOCK * (x->ncols ? x->ncols : 1) * sizeof *xf, err);
+	if (!xf)
+		return -1;
+	for (size_t r0 = 0; r0 < x->nrows; r0 += BLOCK) {
+		size_t n = x->nrows - r0 < BLOCK ? x->nrows - r0 : BLOCK;
+		int nan = to_float(x, r0, n, xf);
+		if (pr->perfect)
+			score_block(pr, xf, x->ncols, n, nan, out + r0);
+		else
+			walk_block(pr, xf, x->ncols, n, out + r0);
+	}
+	free(xf);
+	return 0;
+}
+
+int gb_predict(const struct gb_predictor *pr, const struct ml_matrix *x, double *out, struct ml_err *err)
+{
+	for (size_t i = 0; i < x->nrows; i++)
+		out[i] = 0;
+	if (gb_predict_margin(pr, x, out, err) < 0)
+		return -1;
+	for (size_t i = 0; i < x->nrows; i++)	/* leaves first, then the base: as XGBoost adds them */
+		out[i] = gb_link(&pr->forest.objective, pr->base_margin + out[i]);
+	return 0;
+}
+
+double gb_walk_tree(const struct gb_tree *t, const float *row)
+{
+	return walk_tree(t, row);
+}
