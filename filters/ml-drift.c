@@ -7,7 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "mlpipe/artifact.h"
+#include "mlpipe/bookmark.h"
+#include "mlpipe/capture_read.h"
 #include "mlpipe/cli.h"
 #include "mlpipe/drift.h"
 #include "mlpipe/log.h"
@@ -21,6 +25,7 @@ static struct {
 	int model_quality, merge;
 	double threshold, numeric_threshold, categorical_threshold;
 	int numeric_method, categorical_method;
+	struct ml_strlist capture_columns;
 } D = { .threshold = NAN, .numeric_threshold = NAN, .categorical_threshold = NAN };
 
 /* The choices of --numeric-method and --categorical-method, in order. */
@@ -44,13 +49,16 @@ static const struct ml_opt drift_opts[] = {
 	  "distance for categorical columns: linf (default), psi, js, chi2", "linf|psi|js|chi2" },
 	{ "categorical-threshold", 0, ML_OPT_DOUBLE, &D.categorical_threshold, "X",
 	  "its threshold (defaults: psi 0.2, js 0.1, chi2 p-value 0.05)" },
+	{ "capture-columns", 0, ML_OPT_LIST, &D.capture_columns, "LIST",
+	  "capture files: the baseline columns a CSV payload holds, in order (default: all but --prediction)" },
 	{ "bookmark", 0, ML_OPT_STRING, &D.bookmark, "FILE",
-	  "remember what was processed; the next run reads only new data" },
+	  "remember what was processed; the next run reads only new files and bytes" },
 	{ "merge", 0, ML_OPT_FLAG, &D.merge, NULL, "merge this run's statistics into the bookmark's" },
 	{ "report", 0, ML_OPT_STRING, &D.report, "FILE.html", "write an HTML drift report with plots" },
 	{ "model-quality", 0, ML_OPT_FLAG, &D.model_quality, NULL, "check model quality, not data" },
 	{ "label", 0, ML_OPT_STRING, &D.label, "COL", "the true value column" },
-	{ "prediction", 0, ML_OPT_STRING, &D.prediction, "COL", "the predicted value column" },
+	{ "prediction", 0, ML_OPT_STRING, &D.prediction, "COL",
+	  "the predicted value column (capture files: filled from endpointOutput)" },
 	{ "ground-truth", 0, ML_OPT_STRING, &D.ground_truth, "FILE", "labels arriving separately" },
 	{ "join-on", 0, ML_OPT_STRING, &D.join_on, "COL", "key joining --ground-truth to predictions" },
 	ML_OPT_END,
@@ -102,23 +110,6 @@ static void print_records(json_t *records, json_t *inputs)
 	}
 }
 
-static int check_drift(struct ml_drift *d, struct ml_reader *r, json_t *inputs, struct ml_err *err)
-{
-	json_t *violations = NULL, *records = NULL;
-	int rc = -1;
-	if (ml_drift_read(d, r, err) == 0 && ml_drift_results(d, &violations, &records, err) == 0 &&
-	    write_violations(violations, err) == 0) {
-		print_records(records, inputs);
-		size_t n = json_array_size(violations);
-		if (n)
-			ml_warn("%zu constraint violation%s (see constraint_violations.json)", n, n == 1 ? "" : "s");
-		rc = n ? ML_EXIT_FOUND : 0;
-	}
-	json_decref(violations);
-	json_decref(records);
-	return rc;
-}
-
 /* Model drift: the current metrics against the model-quality baseline's constraints. */
 static int check_quality(int argc, char **argv, int first)
 {
@@ -156,8 +147,8 @@ static int check_quality(int argc, char **argv, int first)
 
 static int unsupported_options(void)
 {
-	if (D.bookmark)
-		return ml_not_built_yet("incremental runs (--bookmark)");
+	if (D.bookmark && D.model_quality)
+		return ml_not_built_yet("--bookmark with --model-quality");
 	if (D.merge)
 		return ml_not_built_yet("--merge");
 	if (D.report)
@@ -169,6 +160,248 @@ static int unsupported_options(void)
 	return 0;
 }
 
+/* ---- data drift over CSV, NDJSON and capture inputs ---- */
+
+struct run {
+	struct ml_drift *d;
+	struct ml_capture_dec *dec;	/* made for the first capture input */
+	const char **names;		/* the baseline's columns, borrowed by dec */
+	struct ml_reader_opts ro;
+	uint64_t capture_records;
+};
+
+static int on_capture_row(void *arg, const struct ml_field *fields, struct ml_err *err)
+{
+	return ml_drift_add_row(arg, fields, err);
+}
+
+static struct ml_capture_dec *capture_decoder(struct run *run, struct ml_err *err)
+{
+	struct ml_drift *d = run->d;
+	size_t n = ml_drift_ncols(d), *pos = NULL, npos = 0;
+	long out = -1;
+	const char **names = run->names = ml_calloc(n + 1, sizeof *names, err);
+	struct ml_capture_dec *dec = NULL;
+	if (!names)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		names[i] = ml_drift_colname(d, i);
+		if (D.prediction && !strcmp(names[i], D.prediction))
+			out = (long)i;
+	}
+	if (D.prediction && out < 0) {
+		ml_err_set(err, ML_ERR_USAGE, "--prediction %s is not a column of the baseline", D.prediction);
+		goto out;
+	}
+	if (D.capture_columns.n) {
+		if (!(pos = ml_calloc(D.capture_columns.n, sizeof *pos, err)))
+			goto out;
+		for (; npos < D.capture_columns.n; npos++) {
+			const char *want = D.capture_columns.items[npos];
+			size_t i = 0;
+			while (i < n && strcmp(names[i], want))
+				i++;
+			if (i == n) {
+				ml_err_set(err, ML_ERR_USAGE, "--capture-columns: %s is not a column of the baseline", want);
+				goto out;
+			}
+			pos[npos] = i;
+		}
+	}
+	struct ml_capture_read_opts co = { .names = names, .ncols = n, .positions = pos, .npositions = npos,
+					   .output_col = out };
+	dec = ml_capture_dec_new(&co, err);
+out:
+	free(pos);
+	return dec;	/* names stay borrowed by dec: freed in run_release() */
+}
+
+/* Read one reader (several inputs, or one file's new bytes) into the checks. */
+static int read_input(struct run *run, const char *const *uris, size_t n, struct ml_err *err)
+{
+	struct ml_reader *r = ml_reader_open(uris, n, &run->ro, err);
+	int rc = -1;
+	if (!r)
+		return -1;
+	if (!ml_capture_detect(r)) {
+		rc = ml_drift_read(run->d, r, err);
+	} else if (run->dec || (run->dec = capture_decoder(run, err))) {
+		rc = ml_capture_read(run->dec, r, on_capture_row, run->d, err);
+	}
+	ml_reader_close(r);
+	return rc;
+}
+
+static void run_release(struct run *run)
+{
+	if (run->dec) {
+		struct ml_capture_stats st;
+		ml_capture_stats(run->dec, &st);
+		ml_debug("%llu capture records, %llu rows", (unsigned long long)st.records, (unsigned long long)st.rows);
+	}
+	ml_capture_dec_free(run->dec);
+	free(run->names);
+}
+
+/* Capture columns seen, for the missing and extra column checks. */
+static int note_capture_columns(struct run *run, struct ml_err *err)
+{
+	if (!run->dec)
+		return 0;
+	size_t n = ml_drift_ncols(run->d);
+	uint8_t *present = ml_calloc(n + 1, 1, err);
+	if (!present)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		present[i] = (uint8_t)ml_capture_seen(run->dec, i);
+	struct ml_capture_stats st;
+	ml_capture_stats(run->dec, &st);
+	ml_drift_input_columns(run->d, present, st.extra_fields);
+	free(present);
+	return 0;
+}
+
+/* Operands with directories replaced by the capture files under them. */
+static int expand_inputs(int argc, char **argv, int first, struct ml_strlist *out, struct ml_err *err)
+{
+	for (int i = first; i < argc; i++) {
+		struct stat st;
+		const char *path = ml_uri_local_path(argv[i]);
+		if (path && strcmp(argv[i], "-") && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			size_t before = out->n;
+			if (ml_capture_list_dir(path, out, err) < 0)
+				return -1;
+			if (out->n == before && !D.bookmark)
+				return ml_err_set(err, ML_ERR_NOINPUT, "%s: no capture files (*.jsonl) in this directory", argv[i]);
+		} else if (ml_strlist_push(out, argv[i], err) < 0) {
+			return -1;
+		}
+	}
+	if (first == argc && ml_strlist_push(out, "-", err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Is the local file CSV with a header (its first byte, after a BOM, not '{')? */
+static int has_csv_header(const char *path)
+{
+	if (ml_stream_cli_reader_opts(&stream, &(struct ml_reader_opts){ 0 }, NULL) < 0 || stream.no_header)
+		return 0;
+	FILE *f = fopen(path, "rb");
+	unsigned char b[4] = { 0 };
+	size_t n = f ? fread(b, 1, sizeof b, f) : 0;
+	if (f)
+		fclose(f);
+	size_t i = n >= 3 && b[0] == 0xef && b[1] == 0xbb && b[2] == 0xbf ? 3 : 0;
+	while (i < n && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n'))
+		i++;
+	return i < n && b[i] != '{';
+}
+
+/*
+ * --bookmark: each file on its own reader, only its new complete lines.
+ * *fresh says whether there was anything new.
+ */
+static int read_new(struct run *run, struct ml_bookmark *bm, const struct ml_strlist *inputs, int *fresh,
+		    struct ml_err *err)
+{
+	*fresh = 0;
+	for (size_t i = 0; i < inputs->n; i++) {
+		const char *in = inputs->items[i];
+		const char *path = ml_uri_local_path(in);
+		struct ml_bookmark_span sp;
+		if (!path || !strcmp(in, "-"))
+			return ml_err_set(err, ML_ERR_USAGE, "--bookmark needs local files or directories, not %s",
+					  !strcmp(in, "-") ? "standard input" : in);
+		if (ml_bookmark_plan(bm, path, &sp, err) < 0)
+			return -1;
+		if (sp.restarted)
+			ml_warn("%s was replaced or truncated since the last run: reading all of it", in);
+		if (sp.to == sp.from)
+			continue;
+		ml_info("%s: reading bytes %llu to %llu", in, (unsigned long long)sp.from, (unsigned long long)sp.to);
+		struct ml_tail *t = sp.from ? ml_tail_open(path, sp.from, sp.to, has_csv_header(path), err) : NULL;
+		struct ml_err feed = ML_ERR_INIT;
+		const char *uri = t ? ml_tail_uri(t) : in;
+		int rc = sp.from && !t ? -1 : read_input(run, &uri, 1, err);
+		if (ml_tail_close(t, &feed) < 0 && rc == 0) {
+			*err = feed;
+			rc = -1;
+		}
+		if (rc < 0 && t)
+			ml_err_prefix(err, "%s (from byte %llu)", in, (unsigned long long)sp.from);
+		if (rc < 0 || ml_bookmark_done(bm, &sp, err) < 0)
+			return -1;
+		*fresh = 1;
+	}
+	return 0;
+}
+
+static int report(struct run *run, json_t *inputs, struct ml_err *err)
+{
+	json_t *violations = NULL, *records = NULL;
+	int rc = -1;
+	if (note_capture_columns(run, err) == 0 && ml_drift_results(run->d, &violations, &records, err) == 0 &&
+	    write_violations(violations, err) == 0) {
+		print_records(records, inputs);
+		size_t n = json_array_size(violations);
+		if (n)
+			ml_warn("%zu constraint violation%s (see constraint_violations.json)", n, n == 1 ? "" : "s");
+		rc = n ? ML_EXIT_FOUND : 0;
+	}
+	json_decref(violations);
+	json_decref(records);
+	return rc;
+}
+
+static int check_data(int argc, char **argv, int first)
+{
+	struct ml_err err = ML_ERR_INIT;
+	struct run run = { 0 };
+	struct ml_strlist in = { 0 };
+	struct ml_bookmark *bm = NULL;
+	json_t *stats = load_baseline_file(D.baseline, "statistics.json", &err);
+	json_t *cons = stats ? load_baseline_file(D.baseline, "constraints.json", &err) : NULL;
+	json_t *inputs = json_array();
+	int rc = -1, fresh = 1;
+	if (!cons || !(run.d = ml_drift_new(stats, cons, D.baseline, &err)))
+		goto out;
+	if (!isnan(D.threshold))
+		ml_drift_set_threshold(run.d, D.threshold);
+	if (ml_drift_set_method(run.d, 1, numeric_methods[D.numeric_method], D.numeric_threshold, &err) < 0 ||
+	    ml_drift_set_method(run.d, 0, categorical_methods[D.categorical_method], D.categorical_threshold, &err) < 0 ||
+	    ml_stream_cli_reader_opts(&stream, &run.ro, &err) < 0 || expand_inputs(argc, argv, first, &in, &err) < 0)
+		goto out;
+	for (size_t i = 0; i < in.n; i++)
+		json_array_append_new(inputs, json_string(in.items[i]));
+	if (D.bookmark) {
+		if (!(bm = ml_bookmark_load(D.bookmark, &err)) || read_new(&run, bm, &in, &fresh, &err) < 0)
+			goto out;
+	} else if (read_input(&run, (const char *const *)in.items, in.n, &err) < 0) {
+		goto out;
+	}
+	if (!fresh) {
+		if (ml_verbosity() >= 0)	/* the answer to the run, as a message: -q hides it */
+			fprintf(stderr, "%s: no new data since the last run (%s)\n", ml_progname(), D.bookmark);
+		rc = 0;
+		goto out;
+	}
+	rc = report(&run, inputs, &err);
+	if (rc >= 0 && bm && ml_bookmark_save(bm, &err) < 0)
+		rc = -1;
+out:
+	if (rc < 0)
+		rc = ml_fail(&err);
+	run_release(&run);
+	ml_bookmark_free(bm);
+	ml_drift_free(run.d);
+	ml_strlist_clear(&in);
+	json_decref(inputs);
+	json_decref(stats);
+	json_decref(cons);
+	return rc;
+}
+
 static int cmd_drift(int argc, char **argv)
 {
 	struct ml_err err = ML_ERR_INIT;
@@ -177,10 +410,11 @@ static int cmd_drift(int argc, char **argv)
 	static const char summary[] =
 		"Compare data with an ml-baseline (or SageMaker Model Monitor) baseline: data\n"
 		"types, completeness, distribution drift, missing and extra columns, category\n"
-		"domains. Violations go to DIR/constraint_violations.json, one drift record per\n"
-		"feature to standard output as NDJSON.";
+		"domains. Reads CSV, NDJSON and data-capture files (a directory: every *.jsonl\n"
+		"under it). Violations go to DIR/constraint_violations.json, one drift record\n"
+		"per feature to standard output as NDJSON.";
 	const struct ml_cli cli = { .tool = "ml-drift", .section = "drift",
-				    .synopsis = "ml-drift [OPTION]... --baseline DIR [FILE]...",
+				    .synopsis = "ml-drift [OPTION]... --baseline DIR [FILE|DIR]...",
 				    .summary = summary, .tables = tables,
 				    .exit_status = exit_status };
 	int first;
@@ -192,31 +426,7 @@ static int cmd_drift(int argc, char **argv)
 	int rc = unsupported_options();
 	if (rc)
 		return rc;
-	if (D.model_quality)
-		return check_quality(argc, argv, first);
-	json_t *stats = load_baseline_file(D.baseline, "statistics.json", &err);
-	json_t *cons = stats ? load_baseline_file(D.baseline, "constraints.json", &err) : NULL;
-	struct ml_drift *d = cons ? ml_drift_new(stats, cons, D.baseline, &err) : NULL;
-	json_t *inputs = json_array();
-	for (int i = first; i < argc; i++)
-		json_array_append_new(inputs, json_string(argv[i]));
-	if (first == argc)
-		json_array_append_new(inputs, json_string("-"));
-	struct ml_reader_opts ro;
-	struct ml_reader *r = NULL;
-	if (d && !isnan(D.threshold))
-		ml_drift_set_threshold(d, D.threshold);
-	if (!d || ml_drift_set_method(d, 1, numeric_methods[D.numeric_method], D.numeric_threshold, &err) < 0 ||
-	    ml_drift_set_method(d, 0, categorical_methods[D.categorical_method], D.categorical_threshold, &err) < 0 || ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 ||
-	    !(r = ml_reader_open((const char *const *)argv + first, (size_t)(argc - first), &ro, &err)) ||
-	    (rc = check_drift(d, r, inputs, &err)) < 0)
-		rc = ml_fail(&err);
-	ml_reader_close(r);
-	ml_drift_free(d);
-	json_decref(inputs);
-	json_decref(stats);
-	json_decref(cons);
-	return rc;
+	return D.model_quality ? check_quality(argc, argv, first) : check_data(argc, argv, first);
 }
 
 int main(int argc, char **argv)

@@ -430,11 +430,15 @@ static int observe(struct ml_drift *d, const struct ml_batch *b, struct ml_err *
 
 int ml_drift_read(struct ml_drift *d, struct ml_reader *r, struct ml_err *err)
 {
-	d->input_cols = ml_reader_ncols(r);
+	size_t extra = 0;
+	if (ml_reader_ncols(r) > d->input_cols)
+		d->input_cols = ml_reader_ncols(r);
 	for (size_t i = 0; i < d->ncols; i++)
-		d->cols[i].in_input = ml_reader_find_column(r, d->cols[i].name) >= 0;
-	for (size_t i = 0; i < d->input_cols; i++)
-		d->extra_cols += ml_schema_find(&d->schema, ml_reader_colname(r, i)) < 0;
+		d->cols[i].in_input |= ml_reader_find_column(r, d->cols[i].name) >= 0;
+	for (size_t i = 0; i < ml_reader_ncols(r); i++)
+		extra += ml_schema_find(&d->schema, ml_reader_colname(r, i)) < 0;
+	if (extra > d->extra_cols)
+		d->extra_cols = extra;
 	if (ml_reader_bind(r, &d->schema, 1, err) < 0)
 		return -1;
 	struct ml_batch b;
@@ -447,6 +451,51 @@ int ml_drift_read(struct ml_drift *d, struct ml_reader *r, struct ml_err *err)
 		}
 	ml_batch_release(&b);
 	return n < 0 ? -1 : 0;
+}
+
+size_t ml_drift_ncols(const struct ml_drift *d)
+{
+	return d->ncols;
+}
+
+const char *ml_drift_colname(const struct ml_drift *d, size_t i)
+{
+	return i < d->ncols ? d->cols[i].name : NULL;
+}
+
+int ml_drift_add_row(struct ml_drift *d, const struct ml_field *fields, struct ml_err *err)
+{
+	for (size_t i = 0; i < d->ncols; i++) {
+		struct dcol *c = &d->cols[i];
+		const struct ml_field *f = &fields[i];
+		int rc = 0;
+		if ((f->flags & ML_FIELD_ABSENT) || (!c->numeric && f->len == 0))
+			c->missing++;
+		else
+			rc = c->numeric ? observe_number(c, f->ptr, f->len, err) : observe_string(c, f->ptr, f->len, err);
+		if (rc < 0)
+			return -1;
+	}
+	d->rows++;
+	return 0;
+}
+
+void ml_drift_input_columns(struct ml_drift *d, const uint8_t *present, size_t extra_cols)
+{
+	size_t n = extra_cols;
+	for (size_t i = 0; i < d->ncols; i++) {
+		d->cols[i].in_input |= present[i] != 0;
+		n += present[i] != 0;
+	}
+	if (n > d->input_cols)
+		d->input_cols = n;
+	if (extra_cols > d->extra_cols)
+		d->extra_cols = extra_cols;
+}
+
+uint64_t ml_drift_rows(const struct ml_drift *d)
+{
+	return d->rows;
 }
 
 /* ---- results ---- */

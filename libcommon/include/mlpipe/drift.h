@@ -74,8 +74,24 @@ double ml_drift_default_threshold(enum ml_drift_method m);
 int ml_drift_set_method(struct ml_drift *d, int numeric, enum ml_drift_method m, double threshold,
 			struct ml_err *err);
 
-/* Bind r (unbound) to the baseline's columns and read all of it. */
+/* Bind r (unbound) to the baseline's columns and read all of it (may be called for several readers). */
 int ml_drift_read(struct ml_drift *d, struct ml_reader *r, struct ml_err *err);
+
+/* The baseline's columns, in its order. */
+size_t ml_drift_ncols(const struct ml_drift *d);
+const char *ml_drift_colname(const struct ml_drift *d, size_t i);
+
+/*
+ * Rows that do not come through a reader (data capture, capture_read.h):
+ * fields[i] is the text of baseline column i (ML_FIELD_ABSENT: missing).
+ * ml_drift_input_columns() says which baseline columns such input had
+ * (present[i] != 0) and how many others, for the missing and extra column
+ * checks.  Several ml_drift_read() / ml_drift_add_row() calls add up.
+ */
+int ml_drift_add_row(struct ml_drift *d, const struct ml_field *fields, struct ml_err *err);
+void ml_drift_input_columns(struct ml_drift *d, const uint8_t *present, size_t extra_cols);
+/* Rows seen so far. */
+uint64_t ml_drift_rows(const struct ml_drift *d);
 
 /*
  * The results: *violations a JSON array of {feature_name, constraint_check_type,
