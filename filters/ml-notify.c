@@ -1,12 +1,13 @@
 /*
  * ml-notify - deliver events (ml-drift's violations, a pipeline's status
  * line, plain text) to every --to destination: a file, standard output, a
- * webhook; e-mail and SNS come as further notifier plugins.
+ * webhook, e-mail (notify-smtp) or an SNS topic (notify-sns).
  *
  * Input is one JSON document (constraint_violations.json), NDJSON (one event
  * per line) or plain text (one event {"text": ...}).  Each event becomes a
  * subject (--subject, "{{field}}" filled from the event) and a body.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +297,9 @@ static int cmd_notify(int argc, char **argv)
 		return ml_usage_error("a destination is required: --to URI");
 	if (argc - first > 1)
 		return ml_usage_error("one input at most (or standard input)");
+	/* The SNS notifier reads its endpoint from the environment. */
+	if (N.sns_endpoint && setenv("MLPIPE_SNS_ENDPOINT", N.sns_endpoint, 1) < 0)
+		return ml_usage_error("--sns-endpoint: %s", strerror(errno));
 	size_t len;
 	char *text = ml_read_all(first < argc ? argv[first] : "-", MAX_INPUT, &len, &err);
 	const char **headers = text ? terminated(&N.headers, &err) : NULL;

@@ -22,7 +22,8 @@ for _ in $(seq 100); do [ -s "$T/s3.port" ] && break; sleep 0.1; done
 if [ ! -s "$T/s3.port" ]; then not_ok "s3rver starts" "$(cat "$T/s3rver.log")"; exit 1; fi
 ENDPOINT=http://127.0.0.1:$(cat "$T/s3.port")
 export MLPIPE_S3_ENDPOINT=$ENDPOINT AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 \
+	MLPIPE_S3_PART_SIZE MLPIPE_S3_RETRIES MLPIPE_S3_LIST_PAGE MLPIPE_S3_PATH_STYLE
 # What the server holds, read behind the plugin's back (s3rver's own files).
 stored() { cat "$T/s3data/$1/$2._S3rver_object" 2>/dev/null; }
 http_get() { $PY -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$1"; }
@@ -85,7 +86,7 @@ expect_no_match "$err" 'wrong-secret' "the secret is never printed"
 run env AWS_ACCESS_KEY_ID=NOBODY ml-score -m s3://mlpipe/models/model.json s3://mlpipe/data/test.csv
 expect_rc 78 "an unknown access key: exit 78"
 expect_match "$err" 'InvalidAccessKeyId' "InvalidAccessKeyId is named"
-run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$T" ml-score -m s3://mlpipe/models/model.json s3://mlpipe/data/test.csv
+run env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SHARED_CREDENTIALS_FILE HOME="$T" ml-score -m s3://mlpipe/models/model.json s3://mlpipe/data/test.csv
 expect_rc 78 "no credentials at all: exit 78"
 expect_match "$err" 'no AWS credentials' "and says where they were looked for"
 run ml-score -m s3://Bad_Bucket/m.json s3://mlpipe/data/test.csv
