@@ -14,6 +14,7 @@
 #include "mlpipe/capture_read.h"
 #include "mlpipe/cli.h"
 #include "mlpipe/drift.h"
+#include "mlpipe/drift_report.h"
 #include "mlpipe/log.h"
 #include "mlpipe/quality.h"
 #include "mlpipe/stream.h"
@@ -151,8 +152,8 @@ static int unsupported_options(void)
 		return ml_not_built_yet("--bookmark with --model-quality");
 	if (D.merge)
 		return ml_not_built_yet("--merge");
-	if (D.report)
-		return ml_not_built_yet("the HTML drift report (--report)");
+	if (D.report && D.model_quality)
+		return ml_not_built_yet("the HTML report of model quality (--report with --model-quality)");
 	if (D.ground_truth || D.join_on)
 		return ml_not_built_yet("labels from a separate file (--ground-truth, --join-on)");
 	if (D.model_quality && (!D.label || !D.prediction))
@@ -337,6 +338,21 @@ static int read_new(struct run *run, struct ml_bookmark *bm, const struct ml_str
 	return 0;
 }
 
+#define REPORT_VALUES 12	/* categories plotted; the rest as "(other)" */
+
+static int write_report(struct run *run, json_t *records, json_t *violations, json_t *inputs, struct ml_err *err)
+{
+	json_t *dist = ml_drift_distributions(run->d, REPORT_VALUES);
+	json_t *first = json_array_get(records, 0);
+	json_t *meta = json_pack("{s:s, s:O, s:O?}", "baseline", D.baseline, "inputs", inputs, "run_time",
+				 json_object_get(first, "run_time"));
+	int rc = dist && meta ? ml_drift_report_html(D.report, meta, records, violations, dist, err)
+			      : ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	json_decref(dist);
+	json_decref(meta);
+	return rc;
+}
+
 static int report(struct run *run, json_t *inputs, struct ml_err *err)
 {
 	json_t *violations = NULL, *records = NULL;
@@ -344,11 +360,14 @@ static int report(struct run *run, json_t *inputs, struct ml_err *err)
 	if (note_capture_columns(run, err) == 0 && ml_drift_results(run->d, &violations, &records, err) == 0 &&
 	    write_violations(violations, err) == 0) {
 		print_records(records, inputs);
+		if (D.report && write_report(run, records, violations, inputs, err) < 0)
+			goto out;
 		size_t n = json_array_size(violations);
 		if (n)
 			ml_warn("%zu constraint violation%s (see constraint_violations.json)", n, n == 1 ? "" : "s");
 		rc = n ? ML_EXIT_FOUND : 0;
 	}
+out:
 	json_decref(violations);
 	json_decref(records);
 	return rc;

@@ -686,6 +686,124 @@ static void categorical_outcome(const struct dcol *c, enum ml_drift_method m, st
 	free(cur);
 }
 
+/* ---- distributions for plots ---- */
+
+static json_t *real_or_null(double x)
+{
+	return isnan(x) ? json_null() : json_real(x);
+}
+
+
+struct share_row {
+	size_t i;
+	double key;
+};
+
+static int cmp_share_row(const void *a, const void *b)
+{
+	const struct share_row *x = a, *y = b;
+	return x->key < y->key ? 1 : x->key > y->key ? -1 : (x->i > y->i) - (x->i < y->i);
+}
+
+static json_t *reals(const double *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, real_or_null(v[i]));
+	return a;
+}
+
+static json_t *numeric_distribution(const struct dcol *c)
+{
+	struct sample cur = { 0 };
+	double p[NBINS], q[NBINS], edges[NBINS + 1];
+	ml_kll_visit(c->sketch, kll_into_sample, &cur);
+	bin_shares(c, &c->base, p);
+	bin_shares(c, &cur, q);
+	sample_free(&cur);
+	for (int i = 0; i <= NBINS; i++)
+		edges[i] = i == NBINS ? c->max : c->min + i * (c->max - c->min) / NBINS;
+	return json_pack("{s:s, s:s, s:o, s:o, s:o}", "feature", c->name, "kind", "numeric", "edges",
+			 reals(edges, NBINS + 1), "baseline", reals(p, NBINS), "current", reals(q, NBINS));
+}
+
+/* The values with the largest shares (in either), the rest summed as "(other)". */
+static json_t *categorical_distribution(const struct dcol *c, size_t max_values)
+{
+	double *base = NULL, *cur = NULL, tb = 0, tc = 0;
+	size_t n = category_counts(c, &base, &cur);
+	struct share_row *rows = calloc(n + 1, sizeof *rows);
+	json_t *labels = json_array(), *jb = json_array(), *jc = json_array(), *out = NULL;
+	if (!rows || !labels || !jb || !jc)
+		goto done;
+	for (size_t i = 0; i < n; i++) {
+		tb += base[i];
+		tc += cur[i];
+	}
+	for (size_t i = 0; i < n; i++)
+		rows[i] = (struct share_row){ i, fmax(tb > 0 ? base[i] / tb : 0, tc > 0 ? cur[i] / tc : 0) };
+	qsort(rows, n, sizeof *rows, cmp_share_row);
+	size_t nv = ml_dict_size(c->values), shown = n > max_values ? max_values - 1 : n;
+	double ob = 0, oc = 0;
+	for (size_t k = 0; k < n; k++) {
+		size_t i = rows[k].i, len;
+		double sb = tb > 0 ? base[i] / tb : 0, sc = tc > 0 ? cur[i] / tc : 0;
+		if (k >= shown) {
+			ob += sb;
+			oc += sc;
+			continue;
+		}
+		/* category_counts() lists the current values first, then the baseline's others */
+		const char *v = i < nv ? ml_dict_name(c->values, (int32_t)i, &len) : NULL;
+		if (!v) {
+			size_t seen = nv;
+			for (size_t b = 0; b < ml_dict_size(c->base_values); b++) {
+				const char *bv = ml_dict_name(c->base_values, (int32_t)b, &len);
+				if (ml_dict_find(c->values, bv, len) >= 0)
+					continue;
+				if (seen++ == i) {
+					v = bv;
+					break;
+				}
+			}
+		}
+		json_array_append_new(labels, json_stringn(v ? v : "?", v ? len : 1));
+		json_array_append_new(jb, json_real(sb));
+		json_array_append_new(jc, json_real(sc));
+	}
+	if (n > shown) {
+		json_array_append_new(labels, json_string("(other)"));
+		json_array_append_new(jb, json_real(ob));
+		json_array_append_new(jc, json_real(oc));
+	}
+	out = json_pack("{s:s, s:s, s:O, s:O, s:O}", "feature", c->name, "kind", "categorical", "labels", labels,
+			"baseline", jb, "current", jc);
+done:
+	json_decref(labels);
+	json_decref(jb);
+	json_decref(jc);
+	free(rows);
+	free(base);
+	free(cur);
+	return out;
+}
+
+json_t *ml_drift_distributions(const struct ml_drift *d, size_t max_values)
+{
+	json_t *all = json_array();
+	for (size_t i = 0; all && i < d->ncols; i++) {
+		const struct dcol *c = &d->cols[i];
+		if (!c->in_input)
+			continue;
+		json_t *one = c->numeric ? numeric_distribution(c) : categorical_distribution(c, max_values < 2 ? 2 : max_values);
+		if (!one || json_array_append_new(all, one) < 0) {
+			json_decref(all);
+			return NULL;
+		}
+	}
+	return all;
+}
+
 static int violation(json_t *list, const char *feature, const char *check, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -698,11 +816,6 @@ static int violation(json_t *list, const char *feature, const char *check, const
 	va_end(ap);
 	return json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "feature_name", feature,
 						     "constraint_check_type", check, "description", text));
-}
-
-static json_t *real_or_null(double x)
-{
-	return isnan(x) ? json_null() : json_real(x);
 }
 
 static json_t *drift_record(const struct ml_drift *d, const struct dcol *c, json_t *violations)

@@ -101,6 +101,17 @@ uint64_t ml_drift_rows(const struct ml_drift *d);
  */
 int ml_drift_results(const struct ml_drift *d, json_t **violations, json_t **records, struct ml_err *err);
 
+/*
+ * The baseline's and the current distribution of every input column, for
+ * plots: a JSON array of {"feature", "kind": "numeric", "edges": [11 bucket
+ * edges], "baseline": [10 shares], "current": [10 shares]} (the baseline's
+ * equal-width buckets, the outer ones open) or {"feature", "kind":
+ * "categorical", "labels": [...], "baseline": [...], "current": [...]} (the
+ * max_values - 1 values with the largest shares, the rest as "(other)").  New
+ * reference; NULL when out of memory.
+ */
+json_t *ml_drift_distributions(const struct ml_drift *d, size_t max_values);
+
 /* The L-infinity distance of two weighted samples' CDFs; values sorted ascending. */
 double ml_linf_distance(const double *a, const double *wa, size_t na, const double *b, const double *wb,
 			size_t nb);

@@ -1,0 +1,25 @@
+/*
+ * drift_report.h - a drift check as one self-contained HTML page: a summary,
+ * the constraint violations, the drift record of every feature, and per
+ * feature an inline SVG bar chart of the baseline's and the current
+ * distribution.  No scripts, fonts, images or styles from anywhere else: the
+ * page opens offline and can be mailed as an attachment.
+ *
+ *     json_t *dist = ml_drift_distributions(d, 12);
+ *     ml_drift_report_html("drift.html", meta, records, violations, dist, &err);
+ *
+ * meta: {"baseline": "...", "inputs": [...], "run_time": "..."} (any may be
+ * missing); records and violations as ml_drift_results() gives them.  All
+ * borrowed.  Written atomically.
+ */
+#ifndef MLPIPE_DRIFT_REPORT_H
+#define MLPIPE_DRIFT_REPORT_H
+
+#include <jansson.h>
+
+#include "err.h"
+
+int ml_drift_report_html(const char *uri, const json_t *meta, const json_t *records, const json_t *violations,
+			 const json_t *distributions, struct ml_err *err);
+
+#endif

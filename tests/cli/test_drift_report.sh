@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# ml-drift --report: a self-contained HTML page (no scripts, links or URLs),
+# one inline SVG chart of baseline and current shares per feature, the
+# drifted ones marked, the violations listed; rendered by headless Chromium
+# when it is installed (Debian's chromium).
+. "$(dirname "$0")/../lib.sh"
+PY=/usr/bin/python3
+CARS=$DATA/used_cars.csv
+CHECK=$ROOT/tests/cli/ref/report_check.py
+ml-baseline -o "$T/bl" <"$CARS"
+awk -F, 'BEGIN {OFS = ","} NR == 1 {print; next} {$2 = int($2 * 1.6); if (NR % 3 == 0) $3 = "Chevy"; print}' \
+	"$CARS" >"$T/shift.csv"
+
+run ml-drift -b "$T/bl" -o "$T/o" --report "$T/r.html" "$T/shift.csv"
+expect_rc 1 "drift found: exit 1, and the report written"
+run $PY "$CHECK" "$T/r.html" 9 mileage,make mileage:baseline_drift_check,make:baseline_drift_check
+expect_rc 0 "the report: $out"
+expect_match "$(cat "$T/r.html")" '<td>mileage</td><td>linf_robust</td><td class="n">0.55597' "the records table has the distances"
+run ml-drift -b "$T/bl" -o "$T/o" --numeric-method ks --categorical-method chi2 --report "$T/ks.html" "$T/shift.csv"
+expect_match "$(cat "$T/ks.html")" 'ks 0.55597[0-9]*, p-value [0-9.e-]+, threshold 0.05' "a test's p-value is shown with its chart"
+run_in "$CARS" ml-drift -b "$T/bl" -o "$T/o" --report "$T/same.html"
+expect_rc 0 "no drift: exit 0"
+run $PY "$CHECK" "$T/same.html" 9 "" ""
+expect_rc 0 "no drift: nothing marked, no violations ($out)"
+expect_match "$(cat "$T/same.html")" 'No constraint violations' "the page says so"
+$PY "$ROOT/tests/cli/ref/capture_gen.py" "$CARS" "$T/cap"
+run ml-drift -b "$T/bl" -o "$T/o" --prediction price --bookmark "$T/bm" --report "$T/cap.html" "$T/cap"
+expect_rc 0 "a report of captures read with a bookmark"
+rm -f "$T/cap.html"
+run ml-drift -b "$T/bl" -o "$T/o" --prediction price --bookmark "$T/bm" --report "$T/cap.html" "$T/cap"
+expect_eq "$rc:$([ -e "$T/cap.html" ] && echo written || echo none)" "0:none" "no new data: no report"
+run ml-drift -b "$T/bl" -o "$T/o" --report "$T/nodir/r.html" "$T/shift.csv"
+expect_rc 66 "a report in a missing directory is an error (66)"
+
+CHROME=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$CHROME" ]; then
+	timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,2200 \
+		--screenshot="$T/shot.png" "file://$T/r.html" >/dev/null 2>&1
+	run $PY "$CHECK" --png "$T/shot.png"
+	expect_rc 0 "headless Chromium renders the charts: $out"
+	timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --dump-dom "file://$T/r.html" 2>/dev/null >"$T/dom.html"
+	expect_eq "$(grep -o '<svg ' "$T/dom.html" | wc -l | tr -d ' ')" 9 "Chromium's DOM has the 9 SVG charts"
+else
+	echo "ok - # SKIP headless Chromium rendering: chromium is not installed"
+fi
+done_testing
