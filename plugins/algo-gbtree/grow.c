@@ -284,15 +284,23 @@ static void best_split(const struct gb_bins *b, const double *hist, double g, do
 			continue;
 		const double *s = hist + 2 * (size_t)b->offset[j];
 		double gm = s[2 * nb], hm = s[2 * nb + 1], gl = 0, hl = 0;
+		/* as XGBoost: missing values right (the last split: present left, missing right) ... */
+		for (uint32_t k = 0; k < nb; k++) {
+			gl += s[2 * k];
+			hl += s[2 * k + 1];
+			if (k + 1 < nb || hm > 0)
+				try_split(best, gl, hl, g, h, parent, p, (int32_t)j, k, 0);
+		}
+		if (!(hm > 0))
+			continue;
+		/* ... then, when there are some, missing values left */
+		gl = gm;
+		hl = hm;
 		for (uint32_t k = 0; k + 1 < nb; k++) {
 			gl += s[2 * k];
 			hl += s[2 * k + 1];
-			if (hm > 0)	/* missing values here: try them on each side */
-				try_split(best, gl + gm, hl + hm, g, h, parent, p, (int32_t)j, k, 1);
-			try_split(best, gl, hl, g, h, parent, p, (int32_t)j, k, hm > 0 ? 0 : 1);
+			try_split(best, gl, hl, g, h, parent, p, (int32_t)j, k, 1);
 		}
-		if (hm > 0)	/* present values left, missing right */
-			try_split(best, g - gm, h - hm, g, h, parent, p, (int32_t)j, nb - 1, 0);
 	}
 }
 

@@ -11,14 +11,19 @@
  * Rows are scored a block at a time, tree by tree, with the block's
  * features converted once to float (XGBoost compares in float, so the same
  * rows go the same way).  The step over a block's rows has no branch and no
- * dependency between rows, so the compiler vectorizes it with gathers where
- * the CPU has them (built for AVX2 and for the baseline, chosen at load).
+ * dependency between rows: a portable kernel the compiler vectorizes as it
+ * can, and one with AVX2 gathers, eight rows a step, chosen at load when
+ * the CPU has them.
  * Forests too deep to lay out this way (over MAX_PERFECT_DEPTH, or too
  * many slots) are walked node by node.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include "gbtree.h"
 #include "mlpipe/buf.h"
@@ -32,13 +37,16 @@ struct gb_predictor {
 	struct gb_forest forest;
 	double base_margin;
 	int perfect;
+	int avx2;		/* score with the AVX2 kernel */
 	/* the perfect layout: per tree its depth and where its nodes and leaves start */
 	uint32_t *depth;
 	size_t *node_at, *leaf_at;
-	uint32_t *code;		/* feature index | DEFAULT_LEFT_BIT */
+	uint32_t *code;		/* feature index | DEFAULT_LEFT_BIT (read as int32 by the kernel) */
 	float *threshold;
 	double *leaf;
 };
+
+static int have_avx2(void);
 
 const struct gb_forest *gb_predictor_forest(const struct gb_predictor *p)
 {
@@ -123,6 +131,7 @@ struct gb_predictor *gb_predictor_new(struct gb_forest *f, struct ml_err *err)
 	p->forest = *f;
 	memset(f, 0, sizeof *f);
 	p->base_margin = gb_base_margin(&p->forest.objective, p->forest.base_score);
+	p->avx2 = have_avx2() && !getenv("MLPIPE_NO_AVX2");	/* the variable lets tests compare kernels */
 	if (flatten(p, err) < 0) {
 		gb_predictor_free(p);
 		return NULL;
@@ -132,38 +141,101 @@ struct gb_predictor *gb_predictor_new(struct gb_forest *f, struct ml_err *err)
 
 /* ---- the kernel ---- */
 
-/* Add each tree's leaf to acc[r] for the n (<= BLOCK) rows of xf (n x p floats, row-major). */
-__attribute__((target_clones("avx2", "default"))) static void
-score_block(const struct gb_predictor *pr, const float *xf, size_t p, size_t n, int has_nan, double *acc)
+/*
+ * Add each tree's leaf to acc[r] for the BLOCK rows of xf (BLOCK x p floats,
+ * row-major; rows past the data are zeros).  The portable kernel: indices
+ * are 32-bit and the trip count fixed, so the compiler vectorizes what it
+ * can; the steps of different rows are independent, so the CPU overlaps them.
+ */
+static void score_block(const struct gb_predictor *pr, const float *xf, const int32_t *row_at, int has_nan,
+			double *acc)
 {
-	uint32_t idx[BLOCK];
+	int32_t idx[BLOCK];
 	for (size_t k = 0; k < pr->forest.ntrees; k++) {
-		const uint32_t *code = pr->code + pr->node_at[k];
+		const int32_t *code = (const int32_t *)pr->code + pr->node_at[k];
 		const float *thr = pr->threshold + pr->node_at[k];
 		uint32_t D = pr->depth[k];
-		for (size_t r = 0; r < n; r++)
+		for (int r = 0; r < BLOCK; r++)
 			idx[r] = 0;
 		for (uint32_t d = 0; d < D; d++) {
 			if (has_nan) {
-				for (size_t r = 0; r < n; r++) {
-					uint32_t c = code[idx[r]];
-					float v = xf[r * p + (c & ~DEFAULT_LEFT_BIT)];
-					uint32_t right = !(v < thr[idx[r]]);
-					right ^= (uint32_t)(v != v) & (c >> 31);	/* NaN: left if default_left */
+				for (int r = 0; r < BLOCK; r++) {
+					int32_t c = code[idx[r]];
+					float v = xf[row_at[r] + (c & 0x7fffffff)];
+					int32_t right = v < thr[idx[r]] ? 0 : 1;
+					right ^= (v != v) & (int32_t)((uint32_t)c >> 31);	/* NaN: left if default_left */
 					idx[r] = 2 * idx[r] + 1 + right;
 				}
 			} else {
-				for (size_t r = 0; r < n; r++) {
-					uint32_t c = code[idx[r]] & ~DEFAULT_LEFT_BIT;
-					idx[r] = 2 * idx[r] + 1 + !(xf[r * p + c] < thr[idx[r]]);
+				for (int r = 0; r < BLOCK; r++) {
+					int32_t c = code[idx[r]] & 0x7fffffff;
+					idx[r] = 2 * idx[r] + 1 + (xf[row_at[r] + c] < thr[idx[r]] ? 0 : 1);
 				}
 			}
 		}
 		const double *leaf = pr->leaf + pr->leaf_at[k] - (((size_t)1 << D) - 1);
-		for (size_t r = 0; r < n; r++)
+		for (int r = 0; r < BLOCK; r++)
 			acc[r] += leaf[idx[r]];
 	}
 }
+
+#if defined(__x86_64__)
+/*
+ * The same steps eight rows at a time with AVX2 gathers: the node's code
+ * and threshold, then the row's feature.  Chosen at load when the CPU has
+ * AVX2; gives the same bits as the portable kernel (same float compares,
+ * same order of additions).
+ */
+__attribute__((target("avx2"))) static void score_block_avx2(const struct gb_predictor *pr, const float *xf,
+								  const int32_t *row_at, int has_nan, double *acc)
+{
+	__m256i idx[BLOCK / 8];
+	const __m256i one = _mm256_set1_epi32(1), feature_bits = _mm256_set1_epi32(0x7fffffff);
+	for (size_t k = 0; k < pr->forest.ntrees; k++) {
+		const int *code = (const int *)pr->code + pr->node_at[k];
+		const float *thr = pr->threshold + pr->node_at[k];
+		uint32_t D = pr->depth[k];
+		for (int g = 0; g < BLOCK / 8; g++)
+			idx[g] = _mm256_setzero_si256();
+		for (uint32_t d = 0; d < D; d++)
+			for (int g = 0; g < BLOCK / 8; g++) {
+				__m256i c = _mm256_i32gather_epi32(code, idx[g], 4);
+				__m256i at = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(row_at + 8 * g)),
+							      _mm256_and_si256(c, feature_bits));
+				__m256 v = _mm256_i32gather_ps(xf, at, 4);
+				__m256 t = _mm256_i32gather_ps(thr, idx[g], 4);
+				__m256i right = _mm256_andnot_si256(_mm256_castps_si256(_mm256_cmp_ps(v, t, _CMP_LT_OQ)), one);
+				if (has_nan) {
+					__m256i nan = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+					right = _mm256_xor_si256(right, _mm256_and_si256(nan, _mm256_srli_epi32(c, 31)));
+				}
+				idx[g] = _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(idx[g], 1), one), right);
+			}
+		const double *leaf = pr->leaf + pr->leaf_at[k] - (((size_t)1 << D) - 1);
+		int32_t at[BLOCK];
+		for (int g = 0; g < BLOCK / 8; g++)
+			_mm256_storeu_si256((__m256i *)(at + 8 * g), idx[g]);
+		for (int r = 0; r < BLOCK; r++)
+			acc[r] += leaf[at[r]];
+	}
+}
+
+static int have_avx2(void)
+{
+	return __builtin_cpu_supports("avx2");
+}
+#else
+static void score_block_avx2(const struct gb_predictor *pr, const float *xf, const int32_t *row_at, int has_nan,
+			     double *acc)
+{
+	score_block(pr, xf, row_at, has_nan, acc);
+}
+
+static int have_avx2(void)
+{
+	return 0;
+}
+#endif
 
 /* Node by node, for forests too deep to flatten. */
 static double walk_tree(const struct gb_tree *t, const float *row)
@@ -184,7 +256,7 @@ static void walk_block(const struct gb_predictor *pr, const float *xf, size_t p,
 			acc[r] += walk_tree(&pr->forest.trees[k], xf + r * p);
 }
 
-/* Rows [r0, r0 + n) of x to float; whether any is missing. */
+/* Rows [r0, r0 + n) of x to float, zeros after them up to BLOCK rows; whether any is missing. */
 static int to_float(const struct ml_matrix *x, size_t r0, size_t n, float *xf)
 {
 	size_t len = n * x->ncols;
@@ -194,6 +266,7 @@ static int to_float(const struct ml_matrix *x, size_t r0, size_t n, float *xf)
 		xf[i] = (float)v[i];
 		nan |= xf[i] != xf[i];
 	}
+	memset(xf + len, 0, (BLOCK - n) * x->ncols * sizeof *xf);
 	return nan;
 }
 
@@ -202,16 +275,26 @@ int gb_predict_margin(const struct gb_predictor *pr, const struct ml_matrix *x, 
 	if (x->ncols < pr->forest.num_feature)
 		return ml_err_set(err, ML_ERR_DATA, "the model uses %zu features, the data has %zu",
 				  pr->forest.num_feature, x->ncols);
+	if ((uint64_t)BLOCK * x->ncols > INT32_MAX)
+		return ml_err_set(err, ML_ERR_DATA, "%zu features are too many to score", x->ncols);
 	float *xf = ml_malloc(BLOCK * (x->ncols ? x->ncols : 1) * sizeof *xf, err);
 	if (!xf)
 		return -1;
+	int32_t row_at[BLOCK];
+	double acc[BLOCK];
+	for (int r = 0; r < BLOCK; r++)
+		row_at[r] = r * (int32_t)x->ncols;
 	for (size_t r0 = 0; r0 < x->nrows; r0 += BLOCK) {
 		size_t n = x->nrows - r0 < BLOCK ? x->nrows - r0 : BLOCK;
 		int nan = to_float(x, r0, n, xf);
-		if (pr->perfect)
-			score_block(pr, xf, x->ncols, n, nan, out + r0);
+		memcpy(acc, out + r0, n * sizeof *acc);
+		if (pr->perfect && pr->avx2)
+			score_block_avx2(pr, xf, row_at, nan, acc);
+		else if (pr->perfect)
+			score_block(pr, xf, row_at, nan, acc);
 		else
-			walk_block(pr, xf, x->ncols, n, out + r0);
+			walk_block(pr, xf, x->ncols, n, acc);
+		memcpy(out + r0, acc, n * sizeof *acc);
 	}
 	free(xf);
 	return 0;
