@@ -283,11 +283,14 @@ static int cmd_watch(int argc, char **argv)
 		"the environment as MLPIPE_WATCH_URI.  --bookmark remembers what was handled.";
 	static const char epilog[] =
 		"Examples:\n"
-		"  ml-watch --bookmark seen.txt s3://raw/incoming/ | xargs -n1 contrib/pipelines/batch-score.sh\n"
-		"  ml-watch --interval 60 --bookmark seen.txt incoming/ -- ml-score -m model.json -o scored/ {}\n";
+		"  ml-watch --bookmark seen.txt s3://raw/incoming/ | xargs -n1 ./score-one.sh\n"
+		"  ml-watch --interval 60 --bookmark seen.txt incoming/ -- \\\n"
+		"      contrib/pipelines/batch-score.sh model.json scored/\n";
 	static const char exit_status[] =
-		"  0   --once: every new object was handled (or there was none)\n"
-		"  75  --once: a command failed; its object is tried again next time\n";
+		"  0   --once: every new object was handled (or there was none); without --once,\n"
+		"      stopped by SIGINT or SIGTERM\n"
+		"  75  --once: a command failed (its object is tried again next time), or the\n"
+		"      store could not be reached\n";
 	const struct ml_cli cli = { .tool = "ml-watch", .section = "watch",
 				    .synopsis = "ml-watch [OPTION]... DIR|s3://BUCKET/PREFIX [-- CMD [ARG]...]",
 				    .summary = summary, .tables = tables, .epilog = epilog,

@@ -215,7 +215,6 @@ not_built() { # name cmd...
 }
 not_built "ml-score -m x.json --serve" ml-score -m x.json --serve 127.0.0.1:0
 not_built "ml-drift --merge" ml-drift --baseline d --merge
-not_built "ml-notify --to sns:" ml-notify --to "sns:arn:aws:sns:eu-west-1:123456789012:t"
 not_built "ml-baseline --ground-truth" ml-baseline --model-quality --label price --prediction p --ground-truth g --join-on id
 
 # ---- write errors and closed pipes ----
