@@ -42,6 +42,12 @@ run_step "SageMaker's training CSV (label first, no header)" \
 	"ml-preprocess apply recipe.json --label-first --no-header < train.csv > train-sagemaker.csv && head -2 train-sagemaker.csv | cut -c1-120"
 run_step "train a linear learner on the raw rows (its recipe is fitted and stored in the model)" \
 	"ml-train -a linear --target price --wd 0.001 --validation validation.csv -o model.json < train.csv"
+run_step "train gradient-boosted trees on the raw rows, stopping early on the validation share" \
+	"ml-train -a gbtree --target price --num_round 500 --eta 0.1 --max_depth 4 --early_stopping_rounds 20 --validation validation.csv -o trees.json < train.csv 2> trees.log && tail -2 trees.log"
+run_step "the features the trees use most (XGBoost's gain)" \
+	"jq -r '.model.feature_importance.gain | to_entries | sort_by(-.value) | .[:5][] | \"\\(.key)\\t\\(.value)\"' trees.json 2>/dev/null || grep -A6 '\"gain\"' trees.json"
+run_step "both models behind one scorer, keeping the higher price as the seed's endpoint does" \
+	"ml-score -m model.json -m trees.json --combine max --each --evaluate price < test.csv > ensemble.csv && head -4 ensemble.csv"
 run_step "score the held-out test share with the model's own recipe" \
 	"ml-score -m model.json --keep make --evaluate price < test.csv > predictions.csv && head -4 predictions.csv"
 run_step "a quality gate: exit 1 when validation RMSE is above the threshold" \
@@ -54,6 +60,4 @@ run_step "monitoring: next month's cars, with 60% more mileage, drift; the alert
 	"awk -F, 'BEGIN {OFS=\",\"} NR == 1 {print; next} {\$2 = int(\$2 * 1.6); print}' test.csv > drifted.csv
 	 ml-drift -b baseline/ -o monitor/ drifted.csv > drift.ndjson ||
 	 ml-notify --to file:alerts.jsonl --to - < monitor/constraint_violations.json"
-run_step "train gradient-boosted trees" \
-	"ml-train -a gbtree --target price --validation validation.csv --num_round 200 -o trees.json < train.csv"
 echo "demo finished; outputs in $OUT"
