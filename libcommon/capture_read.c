@@ -23,7 +23,8 @@ struct cell {
 struct ml_capture_dec {
 	struct ml_capture_read_opts o;
 	size_t *positions;		/* owned copy or the default order */
-	struct cell *cells;		/* the row being built, by column */
+	struct cell *cells;		/* the record's rows, ncols cells each */
+	size_t nrows, rows_alloc;	/* rows of the current record */
 	struct ml_field *fields;
 	uint8_t *seen;
 	struct ml_buf text;		/* cell text of the current row */
@@ -58,7 +59,7 @@ struct ml_capture_dec *ml_capture_dec_new(const struct ml_capture_read_opts *opt
 	dec->o = *opts;
 	size_t n = opts->ncols + 1;
 	if (!(dec->positions = ml_calloc(n, sizeof *dec->positions, err)) ||
-	    !(dec->cells = ml_calloc(n, sizeof *dec->cells, err)) ||
+
 	    !(dec->fields = ml_calloc(n, sizeof *dec->fields, err)) || !(dec->seen = ml_calloc(n, 1, err)))
 		goto fail;
 	if (opts->positions) {
@@ -112,15 +113,30 @@ static int too_big(struct ml_err *err)
 	return ml_err_set(err, ML_ERR_DATA, "a capture record's payload is larger than %zu MiB", SCRATCH_CAP >> 20);
 }
 
-static void row_begin(struct ml_capture_dec *dec)
+/*
+ * A record's rows are decoded whole before any is handed on, so a record
+ * that turns out bad halfway is rejected whole, not counted in part.
+ */
+static int row_begin(struct ml_capture_dec *dec, struct ml_err *err)
 {
-	ml_buf_reset(&dec->text);
-	memset(dec->cells, 0, dec->o.ncols * sizeof *dec->cells);
+	size_t n = dec->o.ncols ? dec->o.ncols : 1;
+	if (dec->nrows == dec->rows_alloc) {
+		size_t rows = dec->rows_alloc ? 2 * dec->rows_alloc : 16;
+		if (rows > SCRATCH_CAP / n)
+			return too_big(err);
+		struct cell *c = ml_realloc_array(dec->cells, rows * n, sizeof *c, err);
+		if (!c)
+			return -1;
+		dec->cells = c;
+		dec->rows_alloc = rows;
+	}
+	memset(dec->cells + dec->nrows * n, 0, n * sizeof *dec->cells);
+	return 0;
 }
 
 static int cell_set(struct ml_capture_dec *dec, size_t col, const char *s, size_t len, struct ml_err *err)
 {
-	struct cell *c = &dec->cells[col];
+	struct cell *c = &dec->cells[dec->nrows * (dec->o.ncols ? dec->o.ncols : 1) + col];
 	c->off = dec->text.len;
 	c->len = len;
 	c->set = 1;
@@ -153,20 +169,34 @@ static int cell_json(struct ml_capture_dec *dec, size_t col, const json_t *v, st
 
 static int row_end(struct ml_capture_dec *dec, ml_capture_row_fn fn, void *arg, struct ml_err *err)
 {
+	(void)fn;
+	(void)arg;
 	if (dec->o.output_col >= 0 && dec->row_in_record < dec->nout) {
 		const char *v = dec->outputs.data + dec->out_off[dec->row_in_record];
 		if (cell_set(dec, (size_t)dec->o.output_col, v, strlen(v), err) < 0)
 			return -1;
 	}
 	dec->row_in_record++;
-	for (size_t i = 0; i < dec->o.ncols; i++) {
-		const struct cell *c = &dec->cells[i];
-		dec->fields[i] = (struct ml_field){ c->set ? dec->text.data + c->off : "", (uint32_t)c->len,
-						    c->set ? 0 : ML_FIELD_ABSENT, 0 };
-		dec->seen[i] |= (uint8_t)c->set;
+	dec->nrows++;
+	return 0;
+}
+
+/* Hand the record's rows on, once all of them decoded. */
+static int rows_flush(struct ml_capture_dec *dec, ml_capture_row_fn fn, void *arg, struct ml_err *err)
+{
+	size_t n = dec->o.ncols ? dec->o.ncols : 1;
+	for (size_t r = 0; r < dec->nrows; r++) {
+		for (size_t i = 0; i < dec->o.ncols; i++) {
+			const struct cell *c = &dec->cells[r * n + i];
+			dec->fields[i] = (struct ml_field){ c->set ? dec->text.data + c->off : "", (uint32_t)c->len,
+							    c->set ? 0 : ML_FIELD_ABSENT, 0 };
+			dec->seen[i] |= (uint8_t)c->set;
+		}
+		dec->st.rows++;
+		if (fn(arg, dec->fields, err) < 0)
+			return -1;
 	}
-	dec->st.rows++;
-	return fn(arg, dec->fields, err);
+	return 0;
 }
 
 /* ---- CSV payloads ---- */
@@ -255,7 +285,7 @@ static int csv_rows(struct ml_capture_dec *dec, const char *s, size_t len, ml_ca
 					"(name them with --capture-columns)",
 					n, dec->o.npositions);
 		} else {
-			row_begin(dec);
+			rc = row_begin(dec, err);
 			for (size_t i = 0; rc == 0 && i < (size_t)n; i++)
 				rc = cell_set(dec, dec->positions[i], line.data + offs[i], lens[i], err);
 			rc = rc ? rc : row_end(dec, fn, arg, err);
@@ -272,7 +302,8 @@ static int csv_rows(struct ml_capture_dec *dec, const char *s, size_t len, ml_ca
 static int json_row(struct ml_capture_dec *dec, const json_t *row, ml_capture_row_fn fn, void *arg,
 		    struct ml_err *err)
 {
-	row_begin(dec);
+	if (row_begin(dec, err) < 0)
+		return -1;
 	const json_t *features = json_is_object(row) ? json_object_get(row, "features") : NULL;
 	if (json_is_array(features))
 		row = features;
@@ -537,7 +568,9 @@ static int decode_capture_data(struct ml_capture_dec *dec, const json_t *cd, ml_
 		return ml_err_set(err, ML_ERR_DATA, "captureData has no endpointInput");
 	dec->nout = 0;
 	dec->row_in_record = 0;
+	dec->nrows = 0;
 	ml_buf_reset(&dec->outputs);
+	ml_buf_reset(&dec->text);
 	if (dec->o.output_col >= 0 && json_is_object(out)) {
 		if (payload_of(dec, out, "endpointOutput", &text, &len, &kind, err) < 0)
 			return -1;
@@ -548,11 +581,11 @@ static int decode_capture_data(struct ml_capture_dec *dec, const json_t *cd, ml_
 	}
 	if (payload_of(dec, in, "endpointInput", &text, &len, &kind, err) < 0)
 		return -1;
-	dec->st.records++;
-	if (kind == PAYLOAD_CSV)
-		return csv_rows(dec, text, len, fn, arg, err);
 	struct rows_ctx ctx = { dec, fn, arg };
-	return json_each(text, len, json_rows_cb, &ctx, err);
+	if ((kind == PAYLOAD_CSV ? csv_rows(dec, text, len, fn, arg, err) : json_each(text, len, json_rows_cb, &ctx, err)) < 0)
+		return -1;
+	dec->st.records++;
+	return rows_flush(dec, fn, arg, err);
 }
 
 int ml_capture_decode(struct ml_capture_dec *dec, const char *json, size_t len, ml_capture_row_fn fn, void *arg,

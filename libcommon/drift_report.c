@@ -9,9 +9,9 @@
 
 #define REPORT_CAP ((size_t)256 << 20)
 #define W 380		/* chart size in SVG units */
-#define H 190
+#define H 200
 #define LEFT 34
-#define BOTTOM 34
+#define BOTTOM 44
 #define TOP 12
 
 static void esc(struct ml_buf *b, const char *s)
@@ -135,8 +135,8 @@ static void chart(struct ml_buf *b, const json_t *dist)
 		for (size_t i = 0; i <= n; i += 2) {
 			char num[32];
 			short_number(num, sizeof num, share(edges, i));
-			ml_buf_printf(b, "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#444\">%s</text>",
-				      LEFT + slot * (double)i, H - BOTTOM + 13, num);
+			ml_buf_printf(b, "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" text-anchor=\"%s\" fill=\"#444\">%s</text>",
+				      LEFT + slot * (double)i, H - BOTTOM + 13, i == n ? "end" : "middle", num);
 		}
 	ml_buf_printf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/></svg>\n", LEFT, W - 8,
 		      TOP + plot_h, TOP + plot_h);
