@@ -286,7 +286,7 @@ static int expand_inputs(int argc, char **argv, int first, struct ml_strlist *ou
 /* Is the local file CSV with a header (its first byte, after a BOM, not '{')? */
 static int has_csv_header(const char *path)
 {
-	if (ml_stream_cli_reader_opts(&stream, &(struct ml_reader_opts){ 0 }, NULL) < 0 || stream.no_header)
+	if (stream.no_header)
 		return 0;
 	FILE *f = fopen(path, "rb");
 	unsigned char b[4] = { 0 };
@@ -300,13 +300,13 @@ static int has_csv_header(const char *path)
 }
 
 /*
- * --bookmark: each file on its own reader, only its new complete lines.
- * *fresh says whether there was anything new.
+ * --bookmark: each file on its own reader, only its new complete lines (a
+ * file's tail goes through a pipe, under its header line if it is CSV).
+ * The files read are added to *read.
  */
-static int read_new(struct run *run, struct ml_bookmark *bm, const struct ml_strlist *inputs, int *fresh,
+static int read_new(struct run *run, struct ml_bookmark *bm, const struct ml_strlist *inputs, json_t *read,
 		    struct ml_err *err)
 {
-	*fresh = 0;
 	for (size_t i = 0; i < inputs->n; i++) {
 		const char *in = inputs->items[i];
 		const char *path = ml_uri_local_path(in);
@@ -321,10 +321,11 @@ static int read_new(struct run *run, struct ml_bookmark *bm, const struct ml_str
 		if (sp.to == sp.from)
 			continue;
 		ml_info("%s: reading bytes %llu to %llu", in, (unsigned long long)sp.from, (unsigned long long)sp.to);
-		struct ml_tail *t = sp.from ? ml_tail_open(path, sp.from, sp.to, has_csv_header(path), err) : NULL;
+		int whole = sp.from == 0 && sp.to == sp.size;
+		struct ml_tail *t = whole ? NULL : ml_tail_open(path, sp.from, sp.to, sp.from && has_csv_header(path), err);
 		struct ml_err feed = ML_ERR_INIT;
 		const char *uri = t ? ml_tail_uri(t) : in;
-		int rc = sp.from && !t ? -1 : read_input(run, &uri, 1, err);
+		int rc = !whole && !t ? -1 : read_input(run, &uri, 1, err);
 		if (ml_tail_close(t, &feed) < 0 && rc == 0) {
 			*err = feed;
 			rc = -1;
@@ -333,7 +334,7 @@ static int read_new(struct run *run, struct ml_bookmark *bm, const struct ml_str
 			ml_err_prefix(err, "%s (from byte %llu)", in, (unsigned long long)sp.from);
 		if (rc < 0 || ml_bookmark_done(bm, &sp, err) < 0)
 			return -1;
-		*fresh = 1;
+		json_array_append_new(read, json_string(in));
 	}
 	return 0;
 }
@@ -382,7 +383,7 @@ static int check_data(int argc, char **argv, int first)
 	json_t *stats = load_baseline_file(D.baseline, "statistics.json", &err);
 	json_t *cons = stats ? load_baseline_file(D.baseline, "constraints.json", &err) : NULL;
 	json_t *inputs = json_array();
-	int rc = -1, fresh = 1;
+	int rc = -1;
 	if (!cons || !(run.d = ml_drift_new(stats, cons, D.baseline, &err)))
 		goto out;
 	if (!isnan(D.threshold))
@@ -391,15 +392,16 @@ static int check_data(int argc, char **argv, int first)
 	    ml_drift_set_method(run.d, 0, categorical_methods[D.categorical_method], D.categorical_threshold, &err) < 0 ||
 	    ml_stream_cli_reader_opts(&stream, &run.ro, &err) < 0 || expand_inputs(argc, argv, first, &in, &err) < 0)
 		goto out;
-	for (size_t i = 0; i < in.n; i++)
-		json_array_append_new(inputs, json_string(in.items[i]));
 	if (D.bookmark) {
-		if (!(bm = ml_bookmark_load(D.bookmark, &err)) || read_new(&run, bm, &in, &fresh, &err) < 0)
+		if (!(bm = ml_bookmark_load(D.bookmark, &err)) || read_new(&run, bm, &in, inputs, &err) < 0)
 			goto out;
-	} else if (read_input(&run, (const char *const *)in.items, in.n, &err) < 0) {
-		goto out;
+	} else {
+		for (size_t i = 0; i < in.n; i++)
+			json_array_append_new(inputs, json_string(in.items[i]));
+		if (read_input(&run, (const char *const *)in.items, in.n, &err) < 0)
+			goto out;
 	}
-	if (!fresh) {
+	if (D.bookmark && !json_array_size(inputs)) {
 		if (ml_verbosity() >= 0)	/* the answer to the run, as a message: -q hides it */
 			fprintf(stderr, "%s: no new data since the last run (%s)\n", ml_progname(), D.bookmark);
 		rc = 0;

@@ -45,6 +45,16 @@ want=$(sed -n 6p "$T/all/2026/11/25/12/00-00-000-capture.jsonl" >"$T/six.jsonl";
 drift "$T/cap"
 expect_eq "$(printf '%s\n' "$out" | rows)" "$want" "a half-written last line is read once it is complete"
 
+# A new file whose last line is not finished: the finished ones only.
+head -11 "$CARS" >"$T/part.csv"
+sed -n 12p "$CARS" | tr -d '\n' >>"$T/part.csv"
+drift "$T/part.csv"
+expect_eq "$(printf '%s\n' "$out" | rows)" 10 "a new file with a half-written last line: its 10 whole rows"
+expect_match "$out" '"inputs":\["[^"]*part.csv"\]' "the records name the files read"
+printf '\n' >>"$T/part.csv"
+drift "$T/part.csv"
+expect_eq "$(printf '%s\n' "$out" | rows)" 1 "the finished line, once, under the header"
+
 # CSV appended: the header is given again to the new lines.
 head -401 "$CARS" >"$T/cars.csv"
 drift "$T/cars.csv"

@@ -26,6 +26,17 @@ run_in "$T/cap/2026/11/25/10/00-00-000-capture.jsonl" ml-drift -b "$T/bl" -o "$T
 expect_match "$out" '"feature":"mileage"' "a capture file on standard input is detected"
 expect_match "$(printf '%s\n' "$out" | head -1)" '"current_count":2[0-9][0-9]\.0' "about a third of the rows in the first hour"
 
+# ml-score --capture's own files (the whole input row, price included, then the prediction).
+if ml-score --help 2>/dev/null | grep -q -- '--capture'; then
+	ml-train -a linear --target price -o "$T/model.json" <"$CARS" 2>/dev/null
+	ml-score -m "$T/model.json" --capture "$T/scored" <"$CARS" >/dev/null 2>&1
+	run ml-drift -b "$T/bl" -o "$T/o10" "$T/scored"
+	expect_rc 0 "ml-score --capture's files: no drift from the baseline's own rows"
+	expect_eq "$(printf '%s\n' "$out" | strip)" "$(strip <"$T/csv.ndjson")" "the same records as from the CSV"
+else
+	echo "ok - # SKIP ml-score has no --capture in this build"
+fi
+
 # Shifted: mileage up 60%, every third make Chevy, written as captures.
 awk -F, 'BEGIN {OFS = ","} NR == 1 {print; next} {$2 = int($2 * 1.6); if (NR % 3 == 0) $3 = "Chevy"; print}' "$CARS" >"$T/shift.csv"
 $PY "$GEN" "$T/shift.csv" "$T/capshift"
