@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "mlpipe/log.h"
+#include "mlpipe/progress.h"
 
 static char progname[64] = "mlpipe";
 static int verbosity;
@@ -49,6 +50,7 @@ void ml_log(enum ml_loglevel level, const char *fmt, ...)
 	if (n >= 0 && (size_t)n < sizeof line)
 		vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
 	va_end(ap);
+	ml_progress_clear();
 	fprintf(stderr, "%s\n", line);
 }
 
@@ -81,6 +83,7 @@ void ml_log_event(const json_t *event)
 		return;
 	if (!event_text) {
 		char *text = json_dumps(event, JSON_COMPACT | JSON_REAL_PRECISION(10));
+		ml_progress_clear();
 		if (text)
 			fprintf(stderr, "%s\n", text);
 		free(text);
@@ -99,6 +102,7 @@ void ml_log_event(const json_t *event)
 		append_member(line, sizeof line, key, v);
 		first = 0;
 	}
+	ml_progress_clear();
 	fprintf(stderr, "%s\n", line);
 }
 

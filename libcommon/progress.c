@@ -54,6 +54,17 @@ int ml_progress_format(const struct ml_progress *p, double now, char *buf, size_
 			eta);
 }
 
+static struct ml_progress *on_screen;	/* the line drawn last, until finished */
+
+void ml_progress_clear(void)
+{
+	if (!on_screen)
+		return;
+	fputs("\r\033[K", on_screen->out);
+	on_screen->last_draw = 0;	/* drawn again at its next update */
+	on_screen = NULL;
+}
+
 static void draw(struct ml_progress *p, double now)
 {
 	char line[256];
@@ -62,6 +73,7 @@ static void draw(struct ml_progress *p, double now)
 	fprintf(p->out, "\r%s\033[K", line);
 	fflush(p->out);
 	p->last_draw = now;
+	on_screen = p;
 }
 
 void ml_progress_update(struct ml_progress *p, uint64_t done)
@@ -81,4 +93,5 @@ void ml_progress_finish(struct ml_progress *p)
 	draw(p, monotonic_seconds());
 	fputc('\n', p->out);
 	fflush(p->out);
+	on_screen = NULL;
 }

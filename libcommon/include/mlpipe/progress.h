@@ -34,6 +34,9 @@ void ml_progress_start(struct ml_progress *p, const char *label, uint64_t total,
 void ml_progress_update(struct ml_progress *p, uint64_t done);
 void ml_progress_finish(struct ml_progress *p);
 
+/* Erase the line being drawn, so a message can take its place (it comes back at the next update). */
+void ml_progress_clear(void);
+
 /* Format one progress line (no terminal codes) into buf; for tests. */
 int ml_progress_format(const struct ml_progress *p, double now, char *buf, size_t bufsz);
 
