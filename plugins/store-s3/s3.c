@@ -515,7 +515,8 @@ static int perform(struct s3_call *c, size_t cap, struct ml_err *err)
 		return -1;
 	ml_buf_init(&c->resp, cap);
 	CURLcode rc = CURLE_OK;
-	for (int attempt = 0;; attempt++) {
+	int attempt;
+	for (attempt = 0;; attempt++) {
 		if (attempt > 0)
 			backoff(attempt);
 		ml_buf_reset(&c->resp);
@@ -542,9 +543,9 @@ static int perform(struct s3_call *c, size_t cap, struct ml_err *err)
 			break;
 	}
 	if (rc != CURLE_OK)
-		return ml_err_set(err, transient_curl(rc) ? ML_ERR_TEMPFAIL : ML_ERR_UNAVAILABLE, "%s: %s %s: %s%s",
-				  c->loc->uri, c->method, a.url, c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc),
-				  transient_curl(rc) ? " (after retrying)" : "");
+		return ml_err_set(err, transient_curl(rc) ? ML_ERR_TEMPFAIL : ML_ERR_UNAVAILABLE,
+				  "%s: %s %s: %s (%d attempt%s)", c->loc->uri, c->method, a.url,
+				  c->errbuf[0] ? c->errbuf : curl_easy_strerror(rc), attempt + 1, attempt ? "s" : "");
 	return s3_error(c, c->loc->uri, c->resp.data, c->resp.len, err);
 }
 
@@ -692,10 +693,10 @@ static int get_settle(struct s3_get *g, struct ml_err *err)
 		if (!again || attempt >= g->conf.retries) {
 			g->call.status = g->status;
 			if (g->status == 0 || (ok_status && g->result != CURLE_OK))
-				return ml_err_set(err, again ? ML_ERR_TEMPFAIL : ML_ERR_UNAVAILABLE, "%s: GET %s: %s%s",
-						  g->loc.uri, g->addr.url,
+				return ml_err_set(err, again ? ML_ERR_TEMPFAIL : ML_ERR_UNAVAILABLE,
+						  "%s: GET %s: %s (%d attempt%s)", g->loc.uri, g->addr.url,
 						  g->call.errbuf[0] ? g->call.errbuf : curl_easy_strerror(g->result),
-						  again ? " (after retrying)" : "");
+						  attempt + 1, attempt ? "s" : "");
 			if (g->status == 412)
 				return ml_err_set(err, ML_ERR_TEMPFAIL,
 						  "%s: the object changed while it was being read; read it again", g->loc.uri);

@@ -120,7 +120,7 @@ kill "${pids[0]}"
 wait "${pids[0]}" 2>/dev/null
 run env MLPIPE_S3_RETRIES=1 ml-score -m s3://mlpipe/models/model.json s3://mlpipe/data/test.csv
 expect_rc 75 "server down: exit 75"
-expect_match "$err" "s3://mlpipe/models/model.json: GET $ENDPOINT/mlpipe/models/model.json: .*(after retrying)" "naming the URI and the endpoint"
+expect_match "$err" "s3://mlpipe/models/model.json: GET $ENDPOINT/mlpipe/models/model.json: .* \\(2 attempts\\)" "naming the URI and the endpoint"
 
 # ---- listing: ml-watch over a prefix (a new server on the same data) ----
 port=$(cat "$T/s3.port"); rm -f "$T/s3.port"
