@@ -125,8 +125,9 @@ struct gb_grower {
 	size_t nrows;
 	uint32_t *node_begin, *node_end;	/* per tree node: its rows in rows[] */
 	size_t node_cap;
-	double *hist_pool;		/* histograms of the nodes of two depths */
-	size_t hist_slots, hist_cap;
+	double *pool[2];		/* histograms of the nodes of one depth and of the next */
+	size_t pool_cap[2];		/* (kept across trees: allocated once, not per tree) */
+	size_t hist_slots;
 	double *thread_hist;		/* per thread, per node being built */
 	size_t thread_hist_cap;
 	uint16_t *split_bin;		/* per node: left when code <= split_bin */

@@ -89,7 +89,8 @@ void gb_grower_free(struct gb_grower *g)
 	free(g->scratch);
 	free(g->node_begin);
 	free(g->node_end);
-	free(g->hist_pool);
+	free(g->pool[0]);
+	free(g->pool[1]);
 	free(g->thread_hist);
 	free(g->split_bin);
 	free(g->goes_left);
@@ -433,8 +434,6 @@ struct growth {
 	const struct gb_tree_params *p;
 	struct gb_tree *t;
 	struct split *splits;
-	double *pool[2];
-	size_t pool_cap[2];
 	int32_t *node_buf[2], *small;
 	double *sums[2];	/* per node of a depth: g then h */
 	uint32_t *nleft;
@@ -476,7 +475,7 @@ static int child_histograms(struct growth *gr, const struct level *cur, const in
 		size_t nl = g->node_end[l] - g->node_begin[l], nr = g->node_end[r] - g->node_begin[r];
 		gr->small[k] = nl <= nr ? l : r;
 	}
-	double *small_hist = hist_space(&gr->pool[1], &gr->pool_cap[1], 2 * nsplit, g->hist_slots, err);
+	double *small_hist = hist_space(&g->pool[1], &g->pool_cap[1], 2 * nsplit, g->hist_slots, err);
 	if (!small_hist)
 		return -1;
 	/* built into the second half, then laid out as (left, right) pairs in the first */
@@ -568,8 +567,6 @@ static void finish_leaves(struct gb_tree *t, double eta)
 static void free_growth(struct growth *gr)
 {
 	free(gr->splits);
-	free(gr->pool[0]);
-	free(gr->pool[1]);
 	free(gr->node_buf[0]);
 	free(gr->node_buf[1]);
 	free(gr->small);
@@ -617,7 +614,7 @@ int gb_grow(struct gb_grower *g, const struct gb_gpair *gp, const uint8_t *use, 
 	g->node_end[0] = (uint32_t)g->nrows;
 	lv[0].nodes[0] = 0;
 	lv[0].n = 1;
-	lv[0].hist = hist_space(&gr.pool[0], &gr.pool_cap[0], 1, g->hist_slots, err);
+	lv[0].hist = hist_space(&g->pool[0], &g->pool_cap[0], 1, g->hist_slots, err);
 	if (!lv[0].hist || build_histograms(g, gp, lv[0].nodes, 1, lv[0].hist, err) < 0)
 		goto out;
 	double g0 = 0, h0 = 0;
@@ -633,12 +630,12 @@ int gb_grow(struct gb_grower *g, const struct gb_gpair *gp, const uint8_t *use, 
 		if (grow_level(&gr, cur, next, depth + 1 == p->max_depth, err) < 0)
 			goto out;
 		/* the children's histograms were built in pool[1]: swap pools so it becomes current */
-		double *tmp = gr.pool[0];
-		size_t tcap = gr.pool_cap[0];
-		gr.pool[0] = gr.pool[1];
-		gr.pool_cap[0] = gr.pool_cap[1];
-		gr.pool[1] = tmp;
-		gr.pool_cap[1] = tcap;
+		double *tmp = g->pool[0];
+		size_t tcap = g->pool_cap[0];
+		g->pool[0] = g->pool[1];
+		g->pool_cap[0] = g->pool_cap[1];
+		g->pool[1] = tmp;
+		g->pool_cap[1] = tcap;
 	}
 	prune(t, 0, p->gamma);
 	finish_leaves(t, p->eta);
