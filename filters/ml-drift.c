@@ -22,7 +22,7 @@
 
 static struct ml_stream_cli stream;
 static struct {
-	char *baseline, *output, *bookmark, *report, *ground_truth, *join_on, *label, *prediction;
+	char *baseline, *output, *bookmark, *report, *history, *ground_truth, *join_on, *label, *prediction;
 	int model_quality, merge;
 	double threshold, numeric_threshold, categorical_threshold;
 	int numeric_method, categorical_method;
@@ -56,6 +56,8 @@ static const struct ml_opt drift_opts[] = {
 	  "remember what was processed; the next run reads only new files and bytes" },
 	{ "merge", 0, ML_OPT_FLAG, &D.merge, NULL, "merge this run's statistics into the bookmark's" },
 	{ "report", 0, ML_OPT_STRING, &D.report, "FILE.html", "write an HTML drift report with plots" },
+	{ "history", 0, ML_OPT_STRING, &D.history, "FILE",
+	  "earlier runs' drift records (NDJSON) for the report's drift-over-time charts" },
 	{ "model-quality", 0, ML_OPT_FLAG, &D.model_quality, NULL, "check model quality, not data" },
 	{ "label", 0, ML_OPT_STRING, &D.label, "COL", "the true value column" },
 	{ "prediction", 0, ML_OPT_STRING, &D.prediction, "COL",
@@ -152,6 +154,8 @@ static int unsupported_options(void)
 		return ml_not_built_yet("--bookmark with --model-quality");
 	if (D.merge)
 		return ml_not_built_yet("--merge");
+	if (D.history && !D.report)
+		return ml_usage_error("--history is for --report's charts: give --report FILE.html too");
 	if (D.report && D.model_quality)
 		return ml_not_built_yet("the HTML report of model quality (--report with --model-quality)");
 	if (D.ground_truth || D.join_on)
@@ -340,17 +344,54 @@ static int read_new(struct run *run, struct ml_bookmark *bm, const struct ml_str
 }
 
 #define REPORT_VALUES 12	/* categories plotted; the rest as "(other)" */
+#define HISTORY_CAP ((size_t)256 << 20)
+
+/* Earlier runs' records, one JSON object a line (a missing file is an empty history). */
+static json_t *load_history(const char *uri, struct ml_err *err)
+{
+	size_t len;
+	struct stat st;
+	const char *path = ml_uri_local_path(uri);
+	if (path && stat(path, &st) < 0)
+		return json_array();
+	char *text = ml_read_all(uri, HISTORY_CAP, &len, err);
+	json_t *all = text ? json_array() : NULL;
+	size_t line = 0;
+	for (char *p = text, *nl; all && p && *p; p = nl ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		line++;
+		if (strspn(p, " \t\r") >= n)
+			continue;
+		json_error_t je;
+		json_t *r = json_loadb(p, n, 0, &je);
+		if (!json_is_object(r)) {
+			ml_err_set(err, ML_ERR_DATA, "%s:%zu: not a drift record: %s", uri, line, r ? "not an object" : je.text);
+			json_decref(r);
+			json_decref(all);
+			all = NULL;
+		} else {
+			json_array_append_new(all, r);
+		}
+	}
+	free(text);
+	return all;
+}
 
 static int write_report(struct run *run, json_t *records, json_t *violations, json_t *inputs, struct ml_err *err)
 {
-	json_t *dist = ml_drift_distributions(run->d, REPORT_VALUES);
+	json_t *dist = ml_drift_distributions(run->d, REPORT_VALUES), *history = NULL;
 	json_t *first = json_array_get(records, 0);
 	json_t *meta = json_pack("{s:s, s:O, s:O?}", "baseline", D.baseline, "inputs", inputs, "run_time",
 				 json_object_get(first, "run_time"));
-	int rc = dist && meta ? ml_drift_report_html(D.report, meta, records, violations, dist, err)
-			      : ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	int rc = -1;
+	if (!dist || !meta)
+		ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	else if (!D.history || (history = load_history(D.history, err)))
+		rc = ml_drift_report_html(D.report, meta, records, violations, dist, history, err);
 	json_decref(dist);
 	json_decref(meta);
+	json_decref(history);
 	return rc;
 }
 

@@ -142,6 +142,133 @@ static void chart(struct ml_buf *b, const json_t *dist)
 		      TOP + plot_h, TOP + plot_h);
 }
 
+/* ---- drift over time ---- */
+
+#define MAX_POINTS 200	/* the latest runs plotted per feature */
+
+/* The value a record is judged by: the p-value of a test, else the (adjusted) distance. */
+static double judged(const json_t *r, int *is_p)
+{
+	const json_t *v = json_object_get(r, "p_value");
+	*is_p = v != NULL;
+	if (!v)
+		v = json_object_get(r, "adjusted_distance");
+	if (!v)
+		v = json_object_get(r, "distance");
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static int cmp_run_time(const void *a, const void *b)
+{
+	const char *x = json_string_value(json_object_get(*(json_t *const *)a, "run_time"));
+	const char *y = json_string_value(json_object_get(*(json_t *const *)b, "run_time"));
+	return strcmp(x ? x : "", y ? y : "");
+}
+
+/* The feature's records with the current method, oldest first, the last MAX_POINTS; n in *n. */
+static json_t **series(const json_t *history, const json_t *cur, size_t *n)
+{
+	const char *name = json_string_value(json_object_get(cur, "feature"));
+	const char *method = json_string_value(json_object_get(cur, "method"));
+	const char *now = json_string_value(json_object_get(cur, "run_time"));
+	json_t **pts = calloc(json_array_size(history) + 1, sizeof *pts);
+	size_t k = 0, i;
+	const json_t *r;
+	if (!pts)
+		return NULL;
+	json_array_foreach(history, i, r) {
+		const char *f = json_string_value(json_object_get(r, "feature"));
+		const char *m = json_string_value(json_object_get(r, "method"));
+		const char *t = json_string_value(json_object_get(r, "run_time"));
+		/* this run's own records may already be in the history file it appends to */
+		if (f && m && t && name && method && !strcmp(f, name) && !strcmp(m, method) && (!now || strcmp(t, now)))
+			pts[k++] = (json_t *)r;
+	}
+	pts[k++] = (json_t *)cur;
+	qsort(pts, k, sizeof *pts, cmp_run_time);
+	if (k > MAX_POINTS) {
+		memmove(pts, pts + k - MAX_POINTS, MAX_POINTS * sizeof *pts);
+		k = MAX_POINTS;
+	}
+	*n = k;
+	return pts;
+}
+
+static void trend(struct ml_buf *b, const json_t *history, const json_t *cur)
+{
+	size_t n = 0;
+	json_t **pts = series(history, cur, &n);
+	if (!pts)
+		return;
+	int is_p;
+	double top = 0, threshold = json_number_value(json_object_get(cur, "threshold"));
+	judged(cur, &is_p);
+	for (size_t i = 0; i < n; i++) {
+		int p;
+		double v = judged(pts[i], &p);
+		if (!isnan(v))
+			top = fmax(top, v);
+	}
+	top = is_p ? 1 : fmax(top, threshold) * 1.1;
+	top = top > 0 ? top : 1;
+	double plot_w = W - LEFT - 8, plot_h = H - TOP - BOTTOM;
+	const char *name = json_string_value(json_object_get(cur, "feature"));
+	ml_buf_adds(b, "<div class=\"card\"><h3>");
+	esc(b, name);
+	ml_buf_printf(b, "</h3><p>%s over %zu run%s; dashed: threshold ", is_p ? "p-value" : "distance", n, n == 1 ? "" : "s");
+	esc_json(b, json_object_get(cur, "threshold"));
+	ml_buf_printf(b, "</p><svg class=\"trend\" viewBox=\"0 0 %d %d\" role=\"img\"><title>", W, H);
+	esc(b, name);
+	ml_buf_adds(b, ": drift over time</title>");
+	for (int g = 0; g <= 4; g++) {
+		double y = TOP + plot_h - plot_h * g / 4.0;
+		ml_buf_printf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>", LEFT, W - 8, y, y);
+		ml_buf_printf(b, "<text x=\"%d\" y=\"%.1f\" font-size=\"9\" text-anchor=\"end\" fill=\"#666\">%.3g</text>",
+			      LEFT - 3, y + 3, top * g / 4.0);
+	}
+	double ty = TOP + plot_h - plot_h * fmin(threshold / top, 1);
+	ml_buf_printf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#b42318\" stroke-dasharray=\"4 3\"/>",
+		      LEFT, W - 8, ty, ty);
+	struct ml_buf line;
+	ml_buf_init(&line, 1 << 20);
+	for (size_t i = 0; i < n; i++) {
+		int p;
+		double v = judged(pts[i], &p);
+		if (isnan(v))
+			continue;
+		double x = LEFT + (n > 1 ? plot_w * (double)i / (double)(n - 1) : plot_w / 2);
+		double y = TOP + plot_h - plot_h * fmin(v / top, 1);
+		ml_buf_printf(&line, "%s%.1f,%.1f", line.len ? " " : "", x, y);
+	}
+	if (line.len)
+		ml_buf_printf(b, "<polyline points=\"%s\" fill=\"none\" stroke=\"#4e79a7\" stroke-width=\"1.5\"/>", line.data);
+	ml_buf_release(&line);
+	for (size_t i = 0; i < n; i++) {
+		int p;
+		double v = judged(pts[i], &p);
+		if (isnan(v))
+			continue;
+		int drifted = json_is_true(json_object_get(pts[i], "drifted"));
+		double x = LEFT + (n > 1 ? plot_w * (double)i / (double)(n - 1) : plot_w / 2);
+		double y = TOP + plot_h - plot_h * fmin(v / top, 1);
+		ml_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>", x, y,
+			      drifted ? "#b42318" : "#4e79a7");
+		esc_json(b, json_object_get(pts[i], "run_time"));
+		ml_buf_printf(b, ": %.4g%s</title></circle>", v, drifted ? " (drifted)" : "");
+	}
+	for (size_t i = 0; i < n; i += n > 1 ? n - 1 : 1) {	/* the first and the last run's time */
+		const char *t = json_string_value(json_object_get(pts[i], "run_time"));
+		double x = LEFT + (n > 1 ? plot_w * (double)i / (double)(n - 1) : plot_w / 2);
+		ml_buf_printf(b, "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" text-anchor=\"%s\" fill=\"#444\">", x,
+			      H - BOTTOM + 13, n == 1 ? "middle" : i == 0 ? "start" : "end");
+		esc(b, t);
+		ml_buf_adds(b, "</text>");
+	}
+	ml_buf_printf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/></svg></div>\n", LEFT,
+		      W - 8, TOP + plot_h, TOP + plot_h);
+	free(pts);
+}
+
 static void card(struct ml_buf *b, const json_t *dist, const json_t *rec)
 {
 	const char *name = json_string_value(json_object_get(dist, "feature"));
@@ -217,7 +344,7 @@ static void violations_table(struct ml_buf *b, const json_t *violations)
 }
 
 int ml_drift_report_html(const char *uri, const json_t *meta, const json_t *records, const json_t *violations,
-			 const json_t *distributions, struct ml_err *err)
+			 const json_t *distributions, const json_t *history, struct ml_err *err)
 {
 	struct ml_buf b;
 	ml_buf_init(&b, REPORT_CAP);
@@ -253,7 +380,15 @@ int ml_drift_report_html(const char *uri, const json_t *meta, const json_t *reco
 			"<div class=\"grid\">\n");
 	json_array_foreach(distributions, i, r)
 		card(&b, r, record_of(records, json_string_value(json_object_get(r, "feature"))));
-	ml_buf_adds(&b, "</div>\n<h2>Drift records</h2>\n");
+	ml_buf_adds(&b, "</div>\n");
+	if (json_array_size(history)) {
+		ml_buf_adds(&b, "<h2>Drift over time</h2>\n<p class=\"meta\">This run and the earlier ones in the "
+				"history, by the method of this run; red points drifted.</p>\n<div class=\"grid\">\n");
+		json_array_foreach(records, i, r)
+			trend(&b, history, r);
+		ml_buf_adds(&b, "</div>\n");
+	}
+	ml_buf_adds(&b, "<h2>Drift records</h2>\n");
 	records_table(&b, records);
 	ml_buf_adds(&b, "</body></html>\n");
 	int rc;

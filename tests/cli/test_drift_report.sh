@@ -32,14 +32,39 @@ expect_eq "$rc:$([ -e "$T/cap.html" ] && echo written || echo none)" "0:none" "n
 run ml-drift -b "$T/bl" -o "$T/o" --report "$T/nodir/r.html" "$T/shift.csv"
 expect_rc 66 "a report in a missing directory is an error (66)"
 
+# Drift over time from earlier runs' records.
+for f in "$CARS" "$T/shift.csv" "$CARS"; do
+	ml-drift -b "$T/bl" -o "$T/o" "$f" >>"$T/history.ndjson" 2>/dev/null
+	sleep 1	# distinct run times
+done
+run ml-drift -b "$T/bl" -o "$T/o" --report "$T/h.html" --history "$T/history.ndjson" "$T/shift.csv"
+expect_rc 1 "a report with --history"
+expect_eq "$($PY -c 'import re,sys
+t = open(sys.argv[1]).read()
+trends = re.findall(r"<svg class=\"trend\".*?</svg>", t, re.S)
+pts = [len(re.findall(r"<circle ", s)) for s in trends]
+red = [len(re.findall(r"fill=\"#b42318\"", s)) for s in trends]
+print(len(trends), set(pts), red[1], red[2], red[0])' "$T/h.html")" "9 {4} 2 2 0" \
+	"a drift-over-time chart per feature, 4 runs each; mileage and make drifted twice, price never"
+run $PY "$CHECK" "$T/h.html" 9 mileage,make mileage:baseline_drift_check,make:baseline_drift_check
+expect_rc 0 "still self-contained with the history: $out"
+run ml-drift -b "$T/bl" -o "$T/o" --history "$T/history.ndjson" "$T/shift.csv"
+expect_rc 64 "--history without --report is a usage error"
+printf '{"feature":"price"}\nnot json\n' >"$T/bad.ndjson"
+run ml-drift -b "$T/bl" -o "$T/o" --report "$T/b.html" --history "$T/bad.ndjson" "$T/shift.csv"
+expect_rc 65 "a history line that is not JSON: exit 65"
+expect_match "$err" 'bad.ndjson:2: not a drift record' "naming the file and line"
+
 CHROME=$(command -v chromium || command -v chromium-browser || true)
 if [ -n "$CHROME" ]; then
 	timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,2200 \
-		--screenshot="$T/shot.png" "file://$T/r.html" >/dev/null 2>&1
+		--screenshot="$T/shot.png" "file://$T/h.html" >/dev/null 2>&1
 	run $PY "$CHECK" --png "$T/shot.png"
 	expect_rc 0 "headless Chromium renders the charts: $out"
 	timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --dump-dom "file://$T/r.html" 2>/dev/null >"$T/dom.html"
 	expect_eq "$(grep -o '<svg ' "$T/dom.html" | wc -l | tr -d ' ')" 9 "Chromium's DOM has the 9 SVG charts"
+	timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --dump-dom "file://$T/h.html" 2>/dev/null >"$T/hdom.html"
+	expect_eq "$(grep -o '<polyline ' "$T/hdom.html" | wc -l | tr -d ' ')" 9 "and with --history 9 drift-over-time lines"
 else
 	echo "ok - # SKIP headless Chromium rendering: chromium is not installed"
 fi

@@ -6,11 +6,14 @@
  * page opens offline and can be mailed as an attachment.
  *
  *     json_t *dist = ml_drift_distributions(d, 12);
- *     ml_drift_report_html("drift.html", meta, records, violations, dist, &err);
+ *     ml_drift_report_html("drift.html", meta, records, violations, dist, NULL, &err);
  *
  * meta: {"baseline": "...", "inputs": [...], "run_time": "..."} (any may be
- * missing); records and violations as ml_drift_results() gives them.  All
- * borrowed.  Written atomically.
+ * missing); records and violations as ml_drift_results() gives them;
+ * history, or NULL, earlier runs' drift records (ml-drift's standard output,
+ * with run_time): then a line chart per feature of the value judged (the
+ * p-value of a test, else the adjusted distance) over the runs, against the
+ * threshold.  All borrowed.  Written atomically.
  */
 #ifndef MLPIPE_DRIFT_REPORT_H
 #define MLPIPE_DRIFT_REPORT_H
@@ -20,6 +23,6 @@
 #include "err.h"
 
 int ml_drift_report_html(const char *uri, const json_t *meta, const json_t *records, const json_t *violations,
-			 const json_t *distributions, struct ml_err *err);
+			 const json_t *distributions, const json_t *history, struct ml_err *err);
 
 #endif
