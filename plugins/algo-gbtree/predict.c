@@ -109,8 +109,8 @@ static int flatten(struct gb_predictor *p, struct ml_err *err)
 			return 0;
 	}
 	size_t nodes = p->node_at[f->ntrees], leaves = p->leaf_at[f->ntrees];
-	p->code = ml_calloc(nodes + 1, sizeof *p->code, err);
-	p->threshold = ml_calloc(nodes + 1, sizeof *p->threshold, err);
+	p->code = ml_calloc(nodes + 8, sizeof *p->code, err);	/* + 8: the kernel loads eight at a time */
+	p->threshold = ml_calloc(nodes + 8, sizeof *p->threshold, err);
 	p->leaf = ml_calloc(leaves + 1, sizeof *p->leaf, err);
 	if (!p->code || !p->threshold || !p->leaf)
 		return -1;
@@ -182,7 +182,8 @@ static void score_block(const struct gb_predictor *pr, const float *xf, const in
 #if defined(__x86_64__)
 /*
  * The same steps eight rows at a time with AVX2 gathers: the node's code
- * and threshold, then the row's feature.  Chosen at load when the CPU has
+ * and threshold (from a register for the top four depths), then the row's
+ * feature.  Chosen at load when the CPU has
  * AVX2; gives the same bits as the portable kernel (same float compares,
  * same order of additions).
  */
@@ -197,13 +198,27 @@ __attribute__((target("avx2"))) static void score_block_avx2(const struct gb_pre
 		uint32_t D = pr->depth[k];
 		for (int g = 0; g < BLOCK / 8; g++)
 			idx[g] = _mm256_setzero_si256();
-		for (uint32_t d = 0; d < D; d++)
+		for (uint32_t d = 0; d < D; d++) {
+			/* the top four depths have at most eight nodes: a register holds them, no gather */
+			int shallow = d < 4;
+			int base = (1 << d) - 1;
+			__m256i node_codes = _mm256_loadu_si256((const __m256i *)(code + (shallow ? base : 0)));
+			__m256 node_thr = _mm256_loadu_ps(thr + (shallow ? base : 0));
+			__m256i first = _mm256_set1_epi32(base);
 			for (int g = 0; g < BLOCK / 8; g++) {
-				__m256i c = _mm256_i32gather_epi32(code, idx[g], 4);
+				__m256i c;
+				__m256 t;
+				if (shallow) {
+					__m256i rel = _mm256_sub_epi32(idx[g], first);
+					c = _mm256_permutevar8x32_epi32(node_codes, rel);
+					t = _mm256_permutevar8x32_ps(node_thr, rel);
+				} else {
+					c = _mm256_i32gather_epi32(code, idx[g], 4);
+					t = _mm256_i32gather_ps(thr, idx[g], 4);
+				}
 				__m256i at = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(row_at + 8 * g)),
 							      _mm256_and_si256(c, feature_bits));
 				__m256 v = _mm256_i32gather_ps(xf, at, 4);
-				__m256 t = _mm256_i32gather_ps(thr, idx[g], 4);
 				__m256i right = _mm256_andnot_si256(_mm256_castps_si256(_mm256_cmp_ps(v, t, _CMP_LT_OQ)), one);
 				if (has_nan) {
 					__m256i nan = _mm256_castps_si256(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
@@ -211,6 +226,7 @@ __attribute__((target("avx2"))) static void score_block_avx2(const struct gb_pre
 				}
 				idx[g] = _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(idx[g], 1), one), right);
 			}
+		}
 		const double *leaf = pr->leaf + pr->leaf_at[k] - (((size_t)1 << D) - 1);
 		int32_t at[BLOCK];
 		for (int g = 0; g < BLOCK / 8; g++)
