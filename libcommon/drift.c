@@ -577,6 +577,7 @@ static double js_distance(const double *p, const double *q, size_t n)
 struct outcome {
 	double dist, adjusted, pvalue;	/* pvalue NaN unless the method is a test */
 	double n_base, n_current;
+	int exact;			/* ks: the exact p-value (else asymptotic) */
 };
 
 static void numeric_outcome(const struct ml_drift *d, const struct dcol *c, enum ml_drift_method m,
@@ -593,7 +594,7 @@ static void numeric_outcome(const struct ml_drift *d, const struct dcol *c, enum
 	case ML_DRIFT_KS:
 		o->dist = ml_linf_distance(c->base.v, c->base.w, c->base.n, cur.v, cur.w, cur.n);
 		if (m == ML_DRIFT_KS)
-			o->pvalue = ml_ks_2samp_pvalue(o->dist, o->n_base, o->n_current);
+			o->pvalue = ml_ks_2samp_pvalue_auto(o->dist, o->n_base, o->n_current, &o->exact);
 		break;
 	case ML_DRIFT_PSI:
 	case ML_DRIFT_JS:
@@ -857,6 +858,8 @@ static json_t *drift_record(const struct ml_drift *d, const struct dcol *c, json
 		json_object_set_new(r, "adjusted_distance", real_or_null(o.adjusted));
 	if (r && methods[m].pvalue)
 		json_object_set_new(r, "p_value", real_or_null(o.pvalue));
+	if (r && m == ML_DRIFT_KS)
+		json_object_set_new(r, "p_value_method", json_string(o.exact ? "exact" : "asymp"));
 	return r;
 }
 

@@ -216,6 +216,106 @@ double ml_ks_2samp_pvalue(double d, double n, double m)
 	return ml_kolmogorov_sf(en < 1 ? 1 : en, d);
 }
 
+/* ---- the exact two-sample distribution (SciPy's ks_2samp method="exact") ---- */
+
+/* Pr(D_{n,n} >= h/n): 2 (A0 (1 - A1 (1 - A2 (...)))), each term a ratio of binomials. */
+static double ks_outside_square(long n, long h)
+{
+	double P = 0;
+	for (long k = n / h; k >= 0; k--) {
+		double p1 = 1;
+		for (long j = 0; j < h; j++)
+			p1 = (double)(n - k * h - j) * p1 / (double)(n + k * h + j + 1);
+		P = p1 * (1 - P);
+	}
+	return 2 * P;
+}
+
+/*
+ * The share of lattice paths from (0, 0) to (m, n) that leave the band
+ * |x/m - y/n| < h / lcm(m, n), by Viehmann's recursion for 1 - p (Hodges'
+ * inside method, one sliding column).  NaN: no memory.
+ */
+static double ks_outer_inside(long m, long n, long g, long h)
+{
+	if (m < n) {
+		long t = m;
+		m = n;
+		n = t;
+	}
+	long mg = m / g, ng = n / g;
+	long minj = 0, maxj = (long)ceil((double)h / (double)mg);
+	if (maxj > n + 1)
+		maxj = n + 1;
+	long curlen = maxj - minj, lenA = 2 * maxj + 2 < n + 1 ? 2 * maxj + 2 : n + 1;
+	double *A = malloc((size_t)(lenA > 0 ? lenA : 1) * sizeof *A);
+	if (!A)
+		return NAN;
+	for (long j = 0; j < lenA; j++)
+		A[j] = j >= minj && j < maxj ? 0.0 : 1.0;
+	for (long i = 1; i <= m; i++) {
+		long lastminj = minj, lastlen = curlen;
+		minj = (long)floor((double)(ng * i - h) / (double)mg) + 1;
+		if (minj < 0)
+			minj = 0;
+		if (minj > n)
+			minj = n;
+		maxj = (long)ceil((double)(ng * i + h) / (double)mg);
+		if (maxj > n + 1)
+			maxj = n + 1;
+		if (maxj <= minj) {
+			free(A);
+			return 1.0;
+		}
+		double val = minj == 0 ? 0.0 : 1.0;
+		for (long jj = 0; jj < maxj - minj; jj++) {
+			long j = jj + minj;
+			val = (A[jj + minj - lastminj] * (double)i + val * (double)j) / (double)(i + j);
+			A[jj] = val;
+		}
+		curlen = maxj - minj;
+		for (long k = 0; lastlen > curlen && k < lastlen - curlen; k++)
+			A[maxj - minj + k] = 1;
+	}
+	double p = A[maxj - minj - 1];
+	free(A);
+	return p;
+}
+
+static long gcd_long(long a, long b)
+{
+	while (b) {
+		long t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+double ml_ks_2samp_pvalue_exact(double d, double n, double m)
+{
+	if (!(n >= 1) || !(m >= 1) || n != floor(n) || m != floor(m) || n > 1e9 || m > 1e9 || isnan(d))
+		return NAN;
+	long n1 = (long)n, n2 = (long)m, g = gcd_long(n1, n2);
+	double lcm = (double)(n1 / g) * (double)n2;
+	if (lcm > 2147483647.0)
+		return NAN;
+	long h = (long)nearbyint(d * lcm);
+	if (h <= 0)
+		return 1;
+	double p = n1 == n2 ? ks_outside_square(n1, h) : ks_outer_inside(n1, n2, g, h);
+	return p >= 0 && p <= 1 ? p : NAN;
+}
+
+double ml_ks_2samp_pvalue_auto(double d, double n, double m, int *exact)
+{
+	double p = NAN;
+	if (n <= ML_KS_MAX_EXACT && m <= ML_KS_MAX_EXACT)
+		p = ml_ks_2samp_pvalue_exact(d, n, m);
+	*exact = !isnan(p);
+	return *exact ? p : ml_ks_2samp_pvalue(d, n, m);
+}
+
 /* Q(a, x), the regularised upper incomplete gamma function (series or continued fraction). */
 static double gamma_q(double a, double x)
 {

@@ -1,7 +1,7 @@
 /*
  * test_stattest.c - Kolmogorov and chi-square tail probabilities against
- * values computed with SciPy 1.10 (stats.kstwo.sf, stats.ks_2samp(method=
- * "asymp"), stats.chi2.sf), one case per branch of the Kolmogorov method
+ * values computed with SciPy 1.10 (stats.kstwo.sf, stats.ks_2samp with
+ * method "asymp" and its default, stats.chi2.sf), one case per branch of the Kolmogorov method
  * choice (Ruben-Gambino ends, Durbin matrix, Pelz-Good, Smirnov's sum).
  */
 #include <math.h>
@@ -65,6 +65,29 @@ START_TEST(test_ks_2samp)
 }
 END_TEST
 
+START_TEST(test_ks_2samp_exact)
+{
+	static const struct {	/* scipy.stats.ks_2samp(a, b), method "auto": exact at these sizes */
+		double d, n, m, p;
+	} cases[] = {
+		{ 0.25, 40, 40, 0.16497269950224194 },
+		{ 0.06333333333333334, 300, 200, 0.704874743234545 },
+		{ 0.07346446446446446, 1000, 999, 0.008583807993071303 },
+		{ 0.0352, 5000, 4000, 0.00792931354658516 },
+	};
+	int exact;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		assert_close(ml_ks_2samp_pvalue_auto(cases[i].d, cases[i].n, cases[i].m, &exact), cases[i].p, 1e-9,
+			     "ks_2samp exact");
+		ck_assert(exact);
+	}
+	ml_ks_2samp_pvalue_auto(0.05, 10001, 300, &exact);
+	ck_assert(!exact);	/* more than 10000 values: asymptotic, as SciPy */
+	ck_assert(ml_ks_2samp_pvalue_exact(0, 10, 20) == 1);
+	ck_assert(isnan(ml_ks_2samp_pvalue_exact(0.1, 10.5, 20)));
+}
+END_TEST
+
 START_TEST(test_chi2_sf)
 {
 	static const struct {
@@ -88,6 +111,7 @@ static Suite *make_suite(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_kolmogorov_sf);
 	tcase_add_test(tc, test_ks_2samp);
+	tcase_add_test(tc, test_ks_2samp_exact);
 	tcase_add_test(tc, test_chi2_sf);
 	suite_add_tcase(s, tc);
 	return s;

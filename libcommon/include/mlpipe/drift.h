@@ -19,8 +19,10 @@
  *                                          (outer ones open) or the categories;
  *                                          a share of 0 counts as 1e-4 [0.2]
  *                             ks           two-sample Kolmogorov-Smirnov test:
- *                                          drift when its p-value is below the
- *                                          threshold (stattest.h) [0.05]
+ *                                          drift when its p-value (SciPy's
+ *                                          method="auto": exact up to 10000
+ *                                          values a side, stattest.h) is
+ *                                          below the threshold [0.05]
  *                             wasserstein  Wasserstein-1 distance divided by
  *                                          the baseline's std_dev [0.1]
  *                             js           Jensen-Shannon distance, natural
@@ -97,7 +99,8 @@ uint64_t ml_drift_rows(const struct ml_drift *d);
  * The results: *violations a JSON array of {feature_name, constraint_check_type,
  * description}; *records one object per feature (feature, method, distance,
  * threshold, drifted, baseline_count, current_count; adjusted_distance for
- * linf, p_value for ks and chi2).  New references.
+ * linf, p_value for ks and chi2, p_value_method "exact" or "asymp" for ks).
+ * New references.
  */
 int ml_drift_results(const struct ml_drift *d, json_t **violations, json_t **records, struct ml_err *err);
 

@@ -16,6 +16,17 @@
  *                            default method="auto" is the same when either
  *                            sample has more than 10000 values; below that
  *                            it counts lattice paths exactly.)
+ *   ml_ks_2samp_pvalue_exact(d, n, m)
+ *                            scipy.stats.ks_2samp(method="exact"): d rounded
+ *                            to the lattice h / lcm(n, m), then the share of
+ *                            lattice paths leaving the band (Hodges' inside
+ *                            method with Viehmann's recursion for 1 - p; for
+ *                            n == m the closed form).  NaN when lcm(n, m)
+ *                            exceeds 2^31 - 1 (SciPy switches to "asymp").
+ *   ml_ks_2samp_pvalue_auto(d, n, m, &exact)
+ *                            SciPy's default method="auto": exact when
+ *                            neither sample has more than 10000 values,
+ *                            else asymp; *exact says which was used.
  *   ml_chi2_sf(x, dof)       Pr(X >= x) for chi-square with dof degrees of
  *                            freedom: scipy.stats.chi2.sf, the regularised
  *                            upper incomplete gamma function Q(dof/2, x/2).
@@ -27,6 +38,9 @@
 
 double ml_kolmogorov_sf(double n, double d);
 double ml_ks_2samp_pvalue(double d, double n, double m);
+#define ML_KS_MAX_EXACT 10000	/* SciPy's MAX_AUTO_N */
+double ml_ks_2samp_pvalue_exact(double d, double n, double m);
+double ml_ks_2samp_pvalue_auto(double d, double n, double m, int *exact);
 double ml_chi2_sf(double x, double dof);
 
 #endif
