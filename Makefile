@@ -123,7 +123,7 @@ $(B)/tests/plugins/%.so: tests/plugins/%.c $(LIBA) plugins/plugin.map
 
 $(B)/san/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -MMD -MP -c -o $@ $<
 
 $(B)/san/lib/libmlpipe.a: $(SAN_LIB_OBJ)
 	@mkdir -p $(@D)
