@@ -16,7 +16,7 @@
 
 static struct ml_stream_cli stream;
 static struct {
-	struct ml_strlist models, keep;
+	struct ml_strlist models, keep, features;
 	int combine, each, join_source, allow_missing;
 	char *input_filter, *output_filter, *capture, *serve, *evaluate, *output;
 } S;
@@ -42,6 +42,8 @@ static const struct ml_opt score_opts[] = {
 	{ "output", 'o', ML_OPT_STRING, &S.output, "FILE", "write here instead of standard output" },
 	{ "allow-missing-columns", 0, ML_OPT_FLAG, &S.allow_missing, NULL,
 	  "a feature column absent from the input is missing in every row, not an error" },
+	{ "features", 0, ML_OPT_LIST, &S.features, "COLS",
+	  "an XGBoost model's feature columns, in training order (when it has no names, or to rename them)" },
 	ML_OPT_END,
 };
 
@@ -322,7 +324,7 @@ static int load_models(struct scoring *sc, struct ml_err *err)
 	if (S.models.n > MAX_MODELS)
 		return ml_err_set(err, ML_ERR_USAGE, "at most %d models (-m), not %zu", MAX_MODELS, S.models.n);
 	for (size_t i = 0; i < S.models.n; i++) {
-		if (!(sc->m[i].model = ml_model_load(S.models.items[i], err)))
+		if (!(sc->m[i].model = ml_model_load_features(S.models.items[i], &S.features, err)))
 			return -1;
 		sc->nmodels++;
 	}

@@ -14,6 +14,7 @@
 #include "mlpipe/model.h"
 #include "mlpipe/stream.h"
 #include "mlpipe/uri.h"
+#include "mlpipe/xgboost.h"
 
 static struct ml_stream_cli stream;
 static struct {
@@ -375,7 +376,8 @@ static int train(const char *data, const char *data_name)
 	    !(t.hyperparameters = collect_hyperparameters(&err)) || training_set(&t, data, data_name, &err) < 0 ||
 	    (T.validation && read_dataset(t.recipe, T.validation, T.validation, &t.valid, 0, &err) < 0) ||
 	    fit_model(&t, &err) < 0 || add_metrics(&t, &judged, &err) < 0 ||
-	    ml_artifact_save(t.doc, ML_MODEL_FORMAT, ML_MODEL_MAJOR, T.output ? T.output : "-", &err) < 0)
+	    ml_artifact_save(t.doc, ML_MODEL_FORMAT, ML_MODEL_MAJOR, T.output ? T.output : "-", &err) < 0 ||
+	    (T.export_xgboost && ml_xgboost_save(t.doc, T.export_xgboost, &err) < 0))
 		rc = ml_fail(&err);
 	else
 		rc = gate(judged);
@@ -389,8 +391,8 @@ static int unsupported_options(void)
 		return ml_not_built_yet("--must-beat (the model registry)");
 	if (T.registry)
 		return ml_not_built_yet("--registry (the model registry)");
-	if (T.export_xgboost)
-		return ml_not_built_yet("--export-xgboost");
+	if (T.export_xgboost && T.algorithm == 1)
+		return ml_usage_error("--export-xgboost writes gradient-boosted trees: it needs -a gbtree, not -a linear");
 	return 0;
 }
 

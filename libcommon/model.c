@@ -7,6 +7,7 @@
 #include "mlpipe/artifact.h"
 #include "mlpipe/buf.h"
 #include "mlpipe/model.h"
+#include "mlpipe/xgboost.h"
 
 void ml_metrics_compute(const double *y, const double *pred, size_t n, struct ml_metrics *m)
 {
@@ -159,12 +160,46 @@ static int model_algorithm(struct ml_model *m, const char *uri, struct ml_err *e
 	return m->predictor ? 0 : ml_err_prefix(err, "%s", uri);
 }
 
-struct ml_model *ml_model_load(const char *uri, struct ml_err *err)
+/*
+ * A file that is not an mlpipe artifact may be an XGBoost model: import it
+ * (*is_xgboost set); anything else leaves err alone for the artifact's message.
+ */
+static json_t *xgboost_model(const char *uri, const struct ml_strlist *features, int *is_xgboost,
+			     struct ml_err *err)
+{
+	struct ml_err ignored = ML_ERR_INIT;
+	json_t *xgb = ml_xgboost_load(uri, &ignored), *doc = NULL;
+	*is_xgboost = ml_xgboost_is_model(xgb);
+	if (*is_xgboost)
+		doc = ml_xgboost_import(xgb, features, uri, err);
+	json_decref(xgb);
+	return doc;
+}
+
+static json_t *model_document(const char *uri, const struct ml_strlist *features, struct ml_err *err)
+{
+	struct ml_err artifact = ML_ERR_INIT;
+	int is_xgboost = 0;
+	json_t *doc = ml_artifact_load(uri, ML_MODEL_FORMAT, ML_MODEL_MAJOR, 1, NULL, &artifact);
+	if (doc && features && features->n) {
+		json_decref(doc);
+		ml_err_set(err, ML_ERR_USAGE, "%s: --features names an XGBoost model's columns; this mlpipe model "
+			   "has its own recipe", uri);
+		return NULL;
+	}
+	if (!doc && artifact.class == ML_ERR_DATA)
+		doc = xgboost_model(uri, features, &is_xgboost, err);
+	if (!doc && !is_xgboost && err)
+		*err = artifact;
+	return doc;
+}
+
+struct ml_model *ml_model_load_features(const char *uri, const struct ml_strlist *features, struct ml_err *err)
 {
 	struct ml_model *m = ml_calloc(1, sizeof *m, err);
 	if (!m)
 		return NULL;
-	m->doc = ml_artifact_load(uri, ML_MODEL_FORMAT, ML_MODEL_MAJOR, 1, NULL, err);
+	m->doc = model_document(uri, features, err);
 	if (!m->doc)
 		goto fail;
 	const json_t *recipe = json_object_get(m->doc, "recipe");
@@ -178,6 +213,11 @@ struct ml_model *ml_model_load(const char *uri, struct ml_err *err)
 fail:
 	ml_model_free(m);
 	return NULL;
+}
+
+struct ml_model *ml_model_load(const char *uri, struct ml_err *err)
+{
+	return ml_model_load_features(uri, NULL, err);
 }
 
 int ml_model_predict(const struct ml_model *m, const struct ml_matrix *x, double *out, struct ml_err *err)

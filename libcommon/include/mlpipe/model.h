@@ -67,6 +67,13 @@ struct ml_model {
 
 /* Load, verify (SHA-256, format) and prepare a model for scoring. */
 struct ml_model *ml_model_load(const char *uri, struct ml_err *err);
+/*
+ * The same, and a file that is an XGBoost model (save_model("m.json")) is
+ * imported (xgboost.h) instead: features, when it holds any, names its
+ * columns in training order (ml-score --features); for an mlpipe model it
+ * must be NULL or empty.
+ */
+struct ml_model *ml_model_load_features(const char *uri, const struct ml_strlist *features, struct ml_err *err);
 /* Predictions in the label's own units (a log1p target is undone). */
 int ml_model_predict(const struct ml_model *m, const struct ml_matrix *x, double *out,
 		     struct ml_err *err);
