@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gbtree.h"
 #include "mlpipe/buf.h"
@@ -358,6 +359,15 @@ static int boost(struct booster *b, struct ml_err *err)
 	return 0;
 }
 
+static double seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+#define gb_debug(...) (gb_host && gb_host->log ? gb_host->log(2, __VA_ARGS__) : (void)0)
+
 static int gbtree_train(const struct ml_matrix *x, const double *y, const struct ml_matrix *vx, const double *vy,
 			const json_t *params, json_t **model, struct ml_err *err)
 {
@@ -370,7 +380,10 @@ static int gbtree_train(const struct ml_matrix *x, const double *y, const struct
 	if (vx && vx->ncols != x->ncols)
 		return ml_err_set(err, ML_ERR_INTERNAL, "validation has %zu features, training %zu", vx->ncols,
 				  x->ncols);
-	if (booster_start(&b, err) == 0 && boost(&b, err) == 0) {
+	double t0 = seconds(), t1 = t0;
+	if (booster_start(&b, err) == 0 && (t1 = seconds(), boost(&b, err) == 0)) {
+		gb_debug("gbtree: %zu x %zu binned in %.3f s, %zu trees grown in %.3f s", x->nrows, x->ncols, t1 - t0,
+			 b.forest.ntrees, seconds() - t1);
 		*model = gb_forest_to_json(&b.forest);
 		json_object_set_new(*model, "feature_importance", gb_forest_importance(&b.forest));
 		rc = *model ? 0 : ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
