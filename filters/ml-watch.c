@@ -7,7 +7,8 @@
  * What has been handled is remembered in --bookmark FILE (one URI a line,
  * rewritten atomically after each object), so a restart neither repeats nor
  * misses an object.  An object whose command fails is not recorded and is
- * tried again at the next poll.  Folders are listed (regular files, not
+ * tried again at the next poll; with --remove, an object whose command
+ * succeeded is deleted (a work queue).  Folders are listed (regular files, not
  * dotfiles: atomic writers' temp files are dotfiles) in lexical order;
  * s3:// prefixes with ListObjectsV2 through the store plugin.
  */
@@ -33,7 +34,7 @@
 static struct {
 	char *bookmark;
 	long interval;
-	int once, skip_existing;
+	int once, skip_existing, remove;
 } W = { .interval = 10 };
 
 static const struct ml_opt watch_opts[] = {
@@ -44,6 +45,8 @@ static const struct ml_opt watch_opts[] = {
 	{ "once", 0, ML_OPT_FLAG, &W.once, NULL, "poll once, handle what is new, and exit (cron)" },
 	{ "skip-existing", 0, ML_OPT_FLAG, &W.skip_existing, NULL,
 	  "on a first run (no bookmark yet), record what is already there without handling it" },
+	{ "remove", 0, ML_OPT_FLAG, &W.remove, NULL,
+	  "delete each object once its command has succeeded (a work queue; needs a command)" },
 	ML_OPT_END,
 };
 
@@ -166,19 +169,47 @@ static int list_dir(const char *dir, struct ml_strlist *out, struct ml_err *err)
 	return rc;
 }
 
-static int list_objects(const char *where, struct ml_strlist *out, struct ml_err *err)
+/* The store plugin of a remote URI, or NULL with *local set for paths and file: URIs. */
+static const struct ml_store_ops *store_of(const char *where, int *local, struct ml_err *err)
 {
 	char scheme[32];
-	if (!ml_uri_scheme(where, scheme, sizeof scheme) || !strcmp(scheme, "file")) {
+	*local = !ml_uri_scheme(where, scheme, sizeof scheme) || !strcmp(scheme, "file");
+	if (*local)
+		return NULL;
+	const struct ml_plugin *p = ml_plugin_load(ML_PLUGIN_STORE, scheme, err);
+	return p ? p->ops.store : NULL;
+}
+
+static int remove_object(const char *uri, struct ml_err *err)
+{
+	int local;
+	const struct ml_store_ops *ops = store_of(uri, &local, err);
+	if (local) {
+		const char *path = ml_uri_local_path(uri);
+		if (!path || unlink(path) < 0)
+			return ml_err_errno(err, path ? errno : EINVAL, "%s: cannot remove", uri);
+		return 0;
+	}
+	if (!ops)
+		return -1;
+	if (!ops->remove)
+		return ml_err_set(err, ML_ERR_UNAVAILABLE, "%s: this store cannot remove objects", uri);
+	return ops->remove(uri, err);
+}
+
+static int list_objects(const char *where, struct ml_strlist *out, struct ml_err *err)
+{
+	int local;
+	const struct ml_store_ops *ops = store_of(where, &local, err);
+	if (local) {
 		const char *path = ml_uri_local_path(where);
 		return path ? list_dir(path, out, err) : ml_err_set(err, ML_ERR_USAGE, "%s: not a local folder", where);
 	}
-	const struct ml_plugin *p = ml_plugin_load(ML_PLUGIN_STORE, scheme, err);
-	if (!p)
+	if (!ops)
 		return -1;
-	if (!p->ops.store->list)
-		return ml_err_set(err, ML_ERR_UNAVAILABLE, "%s: the %s store cannot list", where, scheme);
-	if (p->ops.store->list(where, collect, out, err) < 0)
+	if (!ops->list)
+		return ml_err_set(err, ML_ERR_UNAVAILABLE, "%s: this store cannot list", where);
+	if (ops->list(where, collect, out, err) < 0)
 		return -1;
 	/* The store lists in lexical order; sort anyway, the bookmark relies on nothing else. */
 	if (out->n > 1)
@@ -252,6 +283,11 @@ static int poll_once(const char *where, struct seen *seen, char **cmd, int ncmd,
 			} else if (run_command(cmd, ncmd, uri) < 0) {
 				failed++;
 				continue;
+			} else if (W.remove) {
+				struct ml_err rerr = ML_ERR_INIT;
+				if (remove_object(uri, &rerr) == 0)
+					continue;	/* gone: nothing to remember */
+				ml_warn("%s (it is recorded as handled)", rerr.msg);
 			}
 		}
 		if (seen_add(seen, uri, err) < 0 || (!record_only && bookmark_save(seen, err) < 0)) {
@@ -313,6 +349,8 @@ static int cmd_watch(int argc, char **argv)
 	int ncmd = dash < argc ? argc - dash - 1 : 0;
 	if (dash < argc && ncmd == 0)
 		return ml_usage_error("a command is expected after \"--\"");
+	if (W.remove && ncmd == 0)
+		return ml_usage_error("--remove needs a command (-- CMD ...): printing is not handling");
 
 	struct seen seen = { 0 };
 	int had = W.bookmark ? bookmark_load(&seen, &err) : 0;

@@ -141,6 +141,12 @@ expect_eq "$out" "$(printf 's3://raw/in/b/%s\n' 1.csv 2.csv)" "ml-watch with an 
 halves "$T/test.csv" s3://raw/in/b/3.csv "$T/junk.csv" 2>/dev/null
 run ml-watch --once --bookmark s3://raw/state/seen.txt s3://raw/in/b/
 expect_eq "$out" "s3://raw/in/b/3.csv" "after a restart, only the object that came since"
+run ml-watch --once --remove s3://raw/in/b/ -- sh -c 'echo "$1" >>"$0"' "$T/queue.log"
+expect_rc 0 "ml-watch --remove over a prefix"
+expect_eq "$(cat "$T/queue.log")" "$(printf 's3://raw/in/b/%s\n' 1.csv 2.csv 3.csv)" "runs the command for each object"
+run ml-watch --once s3://raw/in/b/
+expect_eq "$out" "" "and deletes each one after (DELETE)"
+expect_eq "$(ls "$T/s3data/raw/in/" | grep -c '^b$')" "0" "the objects are gone from the server"
 
 # ---- ml-watch over a folder, running a command ----
 mkdir -p "$T/inbox"
@@ -155,6 +161,12 @@ expect_rc 75 "a command that fails: exit 75"
 run ml-watch --once --bookmark "$T/seen.txt" "$T/inbox" -- sh -c 'echo "got $1" >>"$0"' "$T/ran.log"
 expect_eq "$(tail -1 "$T/ran.log")" "got $T/inbox/day2.csv" "the object whose command failed is handled at the next poll"
 expect_eq "$(cat "$T/seen.txt")" "$(printf '%s\n' "$T/inbox/day1.csv" "$T/inbox/day2.csv")" "the bookmark lists what was handled"
+mkdir "$T/queue"
+cp "$T/test.csv" "$T/queue/q1.csv"
+cp "$T/test.csv" "$T/queue/q2.csv"
+run ml-watch --once --remove "$T/queue" -- sh -c 'test "$1" != "$0"' "$T/queue/q2.csv"
+expect_rc 75 "--remove on a folder: a failed command is reported"
+expect_eq "$(ls "$T/queue")" "q2.csv" "the file whose command succeeded is removed, the other kept"
 touch "$T/inbox/day3.csv"
 rm -f "$T/seen2.txt"
 run ml-watch --once --skip-existing --bookmark "$T/seen2.txt" "$T/inbox"
