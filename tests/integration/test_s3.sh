@@ -71,6 +71,11 @@ expect_eq "$(stored mlpipe big/half1.csv | cksum)" "$(cksum <"$T/big1.csv")" "th
 halves s3://mlpipe/big/half1.csv "$T/back1.csv" "$T/back2.csv" 2>/dev/null
 halves "$T/big1.csv" "$T/twin1.csv" "$T/twin2.csv" 2>/dev/null
 expect_file_eq "$T/back1.csv" "$T/twin1.csv" "and reads back whole through the streaming GET"
+rss() { /usr/bin/time -o "$T/rss" -f %M "$@" >/dev/null 2>&1; cat "$T/rss"; }
+small=$(rss ml-preprocess fit --target price s3://mlpipe/data/test.csv)
+big=$(rss ml-preprocess fit --target price s3://mlpipe/big/half1.csv)
+if [ $((big - small)) -lt 4096 ]; then ok "reading streams: an 11 MB object takes under 4 MB more memory than a 20 kB one"
+else not_ok "reading streams: memory does not grow with the object" "RSS ${small} kB for 20 kB, ${big} kB for 11 MB"; fi
 
 # ---- errors ----
 run ml-score -m s3://mlpipe/models/model.json s3://mlpipe/data/nothere.csv
