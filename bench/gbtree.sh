@@ -74,6 +74,8 @@ best_alt() {
 }
 ratio() { echo "$1 $2" | awk '{printf "%.2f", $1 / $2}'; }
 
+echo "== gbtree: $(date -u '+%F %H:%M UTC'), commit $(git log -1 --format=%h 2>/dev/null || echo '?'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
 # ---- training: CSV -> model file ----
 echo "== gbtree training: $(($(wc -l <"$TRAIN") - 1)) rows x 20 features, 100 rounds, depth 6, eta 0.1, 2 threads"
 OURS="build/bin/ml-train -a gbtree --target y $HP --threads 2 -o $B/gbtree.json <$TRAIN"
@@ -167,3 +169,4 @@ if [ "$STREAM_ROWS" != 0 ]; then
 		/usr/bin/time -f %M -o "$B/rss" build/bin/ml-score -m "$B/gbtree.json" >/dev/null
 	echo "== ml-score peak RSS: $(rss) KB over $STREAM_ROWS rows (generated, through a pipe)"
 fi
+echo "== gbtree: done, load average $(cut -d' ' -f1-3 /proc/loadavg)"
