@@ -28,16 +28,23 @@ static const char *given(const json_t *params, const char *name)
 	return s && strcmp(s, "auto") != 0 ? s : NULL;
 }
 
+/* The whole of s as a finite number in [lo, hi]. */
+static int number_in(const char *s, double lo, double hi, double *v)
+{
+	char *end;
+	errno = 0;
+	*v = strtod(s, &end);
+	return !errno && end != s && !*end && isfinite(*v) && *v >= lo && *v <= hi;
+}
+
 int ml_hparam_double(const json_t *params, const char *name, double lo, double hi, double *out,
 		     struct ml_err *err)
 {
 	const char *s = given(params, name);
+	double v;
 	if (!s)
 		return 0;
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi) {
+	if (!number_in(s, lo, hi, &v)) {
 		if (isinf(hi))
 			return ml_err_set(err, ML_ERR_USAGE, "%s: expected a number >= %g, got \"%s\"", name,
 					  lo, s);
@@ -51,12 +58,10 @@ int ml_hparam_double(const json_t *params, const char *name, double lo, double h
 int ml_hparam_long(const json_t *params, const char *name, long lo, long hi, long *out, struct ml_err *err)
 {
 	const char *s = given(params, name);
+	double v;
 	if (!s)
 		return 0;
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (errno || end == s || *end || v != floor(v) || v < (double)lo || v > (double)hi)
+	if (!number_in(s, (double)lo, (double)hi, &v) || v != floor(v))
 		return ml_err_set(err, ML_ERR_USAGE, "%s: expected a whole number from %ld to %ld, got \"%s\"",
 				  name, lo, hi, s);
 	*out = (long)v;
