@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,12 +25,15 @@
 struct ml_bookmark {
 	char *path;
 	json_t *files;		/* absolute path -> {size, mtime_ns, inode, consumed} */
+	int lock_fd;		/* PATH.lock, flock()ed while the bookmark is in use */
 };
 
 void ml_bookmark_free(struct ml_bookmark *bm)
 {
 	if (!bm)
 		return;
+	if (bm->lock_fd >= 0)
+		close(bm->lock_fd);	/* releases the lock */
 	free(bm->path);
 	json_decref(bm->files);
 	free(bm);
@@ -51,8 +55,25 @@ static int entry_ok(const json_t *e)
 struct ml_bookmark *ml_bookmark_load(const char *path, struct ml_err *err)
 {
 	struct ml_bookmark *bm = ml_calloc(1, sizeof *bm, err);
-	if (!bm || !(bm->path = ml_strdup(path, err)))
+	if (!bm)
+		return NULL;
+	bm->lock_fd = -1;
+	if (!(bm->path = ml_strdup(path, err)))
 		goto fail;
+	/* One run at a time: a second one would read the same data and race the first's save. */
+	char lock[4200];
+	snprintf(lock, sizeof lock, "%s.lock", path);
+	if ((bm->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		ml_err_errno(err, errno, "%s", lock);
+		goto fail;
+	}
+	if (flock(bm->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			ml_err_set(err, ML_ERR_TEMPFAIL, "%s: another run is using this bookmark (%s is locked)", path, lock);
+		else
+			ml_err_errno(err, errno, "%s", lock);
+		goto fail;
+	}
 	struct stat st;
 	if (stat(path, &st) < 0 && errno == ENOENT) {
 		if (!(bm->files = json_object())) {

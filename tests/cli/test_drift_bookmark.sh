@@ -109,6 +109,14 @@ drift "$T/cars.csv"
 expect_match "$err" 'replaced or truncated since the last run' "a replaced file is noticed"
 expect_eq "$(printf '%s\n' "$out" | rows)" 804 "and read whole"
 
+# One run at a time on a bookmark: a second one exits 75 (try again later).
+exec 9>"$BM.lock"
+flock 9
+run ml-drift -b "$T/bl" -o "$T/o" --bookmark "$BM" "$CARS"
+expect_rc 75 "a bookmark in use by another run: exit 75"
+expect_match "$err" 'another run is using this bookmark' "saying so"
+exec 9>&-
+
 run ml-drift -b "$T/bl" --bookmark "$BM" <"$CARS"
 expect_rc 64 "--bookmark with standard input is a usage error"
 echo '{"format": "mlpipe.bookmark/9", "files": {}}' >"$T/new.bookmark"

@@ -33,7 +33,11 @@
 
 struct ml_bookmark;
 
-/* Read the bookmark at path; a missing file is an empty bookmark. */
+/*
+ * Read the bookmark at path; a missing file is an empty bookmark.  The file
+ * PATH.lock is created and locked (flock) until ml_bookmark_free(): a second
+ * run on the same bookmark meanwhile fails with ML_ERR_TEMPFAIL.
+ */
 struct ml_bookmark *ml_bookmark_load(const char *path, struct ml_err *err);
 void ml_bookmark_free(struct ml_bookmark *bm);
 
