@@ -484,6 +484,10 @@ static int s3_error(const struct s3_call *c, const char *uri, const char *body, 
 	} else if (!strcmp(k, "AccessDenied") || !strcmp(k, "AllAccessDisabled") || (!code && status == 403)) {
 		cls = ML_ERR_NOINPUT;
 		hint = ": these credentials are not allowed to do this (check the bucket policy and IAM permissions)";
+	} else if (!strcmp(k, "PermanentRedirect") || !strcmp(k, "AuthorizationHeaderMalformed") ||
+		   (!code && status == 301)) {
+		cls = ML_ERR_CONFIG;
+		hint = ": the bucket is in another region (set AWS_REGION to it)";
 	} else if (!strcmp(k, "RequestTimeTooSkewed")) {
 		cls = ML_ERR_CONFIG;
 		hint = ": this machine's clock is off by more than 15 minutes";
