@@ -344,40 +344,6 @@ static int read_new(struct run *run, struct ml_bookmark *bm, const struct ml_str
 }
 
 #define REPORT_VALUES 12	/* categories plotted; the rest as "(other)" */
-#define HISTORY_CAP ((size_t)256 << 20)
-
-/* Earlier runs' records, one JSON object a line (a missing file is an empty history). */
-static json_t *load_history(const char *uri, struct ml_err *err)
-{
-	size_t len;
-	struct stat st;
-	const char *path = ml_uri_local_path(uri);
-	if (path && stat(path, &st) < 0)
-		return json_array();
-	char *text = ml_read_all(uri, HISTORY_CAP, &len, err);
-	json_t *all = text ? json_array() : NULL;
-	size_t line = 0;
-	for (char *p = text, *nl; all && p && *p; p = nl ? nl + 1 : NULL) {
-		nl = strchr(p, '\n');
-		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		line++;
-		if (strspn(p, " \t\r") >= n)
-			continue;
-		json_error_t je;
-		json_t *r = json_loadb(p, n, 0, &je);
-		if (!json_is_object(r)) {
-			ml_err_set(err, ML_ERR_DATA, "%s:%zu: not a drift record: %s", uri, line, r ? "not an object" : je.text);
-			json_decref(r);
-			json_decref(all);
-			all = NULL;
-		} else {
-			json_array_append_new(all, r);
-		}
-	}
-	free(text);
-	return all;
-}
-
 static int write_report(struct run *run, json_t *records, json_t *violations, json_t *inputs, struct ml_err *err)
 {
 	json_t *dist = ml_drift_distributions(run->d, REPORT_VALUES), *history = NULL;
@@ -387,7 +353,7 @@ static int write_report(struct run *run, json_t *records, json_t *violations, js
 	int rc = -1;
 	if (!dist || !meta)
 		ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
-	else if (!D.history || (history = load_history(D.history, err)))
+	else if (!D.history || (history = ml_drift_history_load(D.history, err)))
 		rc = ml_drift_report_html(D.report, meta, records, violations, dist, history, err);
 	json_decref(dist);
 	json_decref(meta);

@@ -1,7 +1,9 @@
 /* drift_report.c - the HTML drift report (see drift_report.h). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "mlpipe/buf.h"
 #include "mlpipe/drift_report.h"
@@ -398,4 +400,37 @@ int ml_drift_report_html(const char *uri, const json_t *meta, const json_t *reco
 		rc = ml_write_all_atomic(uri, b.data, b.len, err);
 	ml_buf_release(&b);
 	return rc;
+}
+
+#define HISTORY_CAP ((size_t)256 << 20)
+
+json_t *ml_drift_history_load(const char *uri, struct ml_err *err)
+{
+	size_t len;
+	struct stat st;
+	const char *path = ml_uri_local_path(uri);
+	if (path && stat(path, &st) < 0)
+		return json_array();
+	char *text = ml_read_all(uri, HISTORY_CAP, &len, err);
+	json_t *all = text ? json_array() : NULL;
+	size_t line = 0;
+	for (char *p = text, *nl; all && p && *p; p = nl ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		line++;
+		if (strspn(p, " \t\r") >= n)
+			continue;
+		json_error_t je;
+		json_t *r = json_loadb(p, n, 0, &je);
+		if (!json_is_object(r)) {
+			ml_err_set(err, ML_ERR_DATA, "%s:%zu: not a drift record: %s", uri, line, r ? "not an object" : je.text);
+			json_decref(r);
+			json_decref(all);
+			all = NULL;
+		} else {
+			json_array_append_new(all, r);
+		}
+	}
+	free(text);
+	return all;
 }

@@ -25,4 +25,11 @@
 int ml_drift_report_html(const char *uri, const json_t *meta, const json_t *records, const json_t *violations,
 			 const json_t *distributions, const json_t *history, struct ml_err *err);
 
+/*
+ * Earlier runs' drift records from an NDJSON file (ml-drift's standard
+ * output appended run after run): a new JSON array, empty when the file is
+ * missing; NULL with err for a line that is not a JSON object (file:line).
+ */
+json_t *ml_drift_history_load(const char *uri, struct ml_err *err);
+
 #endif
