@@ -167,10 +167,8 @@ static int cell_json(struct ml_capture_dec *dec, size_t col, const json_t *v, st
 	return rc;
 }
 
-static int row_end(struct ml_capture_dec *dec, ml_capture_row_fn fn, void *arg, struct ml_err *err)
+static int row_end(struct ml_capture_dec *dec, struct ml_err *err)
 {
-	(void)fn;
-	(void)arg;
 	if (dec->o.output_col >= 0 && dec->row_in_record < dec->nout) {
 		const char *v = dec->outputs.data + dec->out_off[dec->row_in_record];
 		if (cell_set(dec, (size_t)dec->o.output_col, v, strlen(v), err) < 0)
@@ -259,8 +257,7 @@ static long csv_line(const char **p, const char *end, struct ml_buf *out, size_t
 	return n;
 }
 
-static int csv_rows(struct ml_capture_dec *dec, const char *s, size_t len, ml_capture_row_fn fn, void *arg,
-		    struct ml_err *err)
+static int csv_rows(struct ml_capture_dec *dec, const char *s, size_t len, struct ml_err *err)
 {
 	const char *p = s, *end = s + len;
 	size_t maxf = dec->o.npositions + 1;
@@ -288,7 +285,7 @@ static int csv_rows(struct ml_capture_dec *dec, const char *s, size_t len, ml_ca
 			rc = row_begin(dec, err);
 			for (size_t i = 0; rc == 0 && i < (size_t)n; i++)
 				rc = cell_set(dec, dec->positions[i], line.data + offs[i], lens[i], err);
-			rc = rc ? rc : row_end(dec, fn, arg, err);
+			rc = rc ? rc : row_end(dec, err);
 		}
 	}
 	ml_buf_release(&line);
@@ -299,8 +296,7 @@ static int csv_rows(struct ml_capture_dec *dec, const char *s, size_t len, ml_ca
 
 /* ---- JSON payloads ---- */
 
-static int json_row(struct ml_capture_dec *dec, const json_t *row, ml_capture_row_fn fn, void *arg,
-		    struct ml_err *err)
+static int json_row(struct ml_capture_dec *dec, const json_t *row, struct ml_err *err)
 {
 	if (row_begin(dec, err) < 0)
 		return -1;
@@ -339,7 +335,7 @@ static int json_row(struct ml_capture_dec *dec, const json_t *row, ml_capture_ro
 		return ml_err_set(err, ML_ERR_DATA, "a JSON payload row is a single value where %zu columns were expected",
 				  dec->o.npositions);
 	}
-	return row_end(dec, fn, arg, err);
+	return row_end(dec, err);
 }
 
 static int is_container(const json_t *v)
@@ -347,24 +343,23 @@ static int is_container(const json_t *v)
 	return json_is_array(v) || json_is_object(v);
 }
 
-static int json_rows(struct ml_capture_dec *dec, const json_t *doc, ml_capture_row_fn fn, void *arg,
-		     struct ml_err *err)
+static int json_rows(struct ml_capture_dec *dec, const json_t *doc, struct ml_err *err)
 {
 	if (json_is_object(doc)) {
 		const json_t *inst = json_object_get(doc, "instances");
 		if (!inst)
 			inst = json_object_get(doc, "inputs");
 		if (!json_is_array(inst))
-			return json_row(dec, doc, fn, arg, err);
+			return json_row(dec, doc, err);
 		doc = inst;
 	}
 	if (json_is_array(doc) && json_array_size(doc) > 0 && is_container(json_array_get(doc, 0))) {
 		for (size_t i = 0; i < json_array_size(doc); i++)
-			if (json_row(dec, json_array_get(doc, i), fn, arg, err) < 0)
+			if (json_row(dec, json_array_get(doc, i), err) < 0)
 				return -1;
 		return 0;
 	}
-	return json_row(dec, doc, fn, arg, err);
+	return json_row(dec, doc, err);
 }
 
 /* Each JSON value of text: one document, or JSON Lines. */
@@ -401,16 +396,9 @@ static int json_each(const char *s, size_t len, int (*fn)(const json_t *v, void 
 	return any ? 0 : ml_err_set(err, ML_ERR_DATA, "an empty JSON payload");
 }
 
-struct rows_ctx {
-	struct ml_capture_dec *dec;
-	ml_capture_row_fn fn;
-	void *arg;
-};
-
 static int json_rows_cb(const json_t *v, void *ctx, struct ml_err *err)
 {
-	struct rows_ctx *c = ctx;
-	return json_rows(c->dec, v, c->fn, c->arg, err);
+	return json_rows(ctx, v, err);
 }
 
 /* ---- outputs ---- */
@@ -581,8 +569,7 @@ static int decode_capture_data(struct ml_capture_dec *dec, const json_t *cd, ml_
 	}
 	if (payload_of(dec, in, "endpointInput", &text, &len, &kind, err) < 0)
 		return -1;
-	struct rows_ctx ctx = { dec, fn, arg };
-	if ((kind == PAYLOAD_CSV ? csv_rows(dec, text, len, fn, arg, err) : json_each(text, len, json_rows_cb, &ctx, err)) < 0)
+	if ((kind == PAYLOAD_CSV ? csv_rows(dec, text, len, err) : json_each(text, len, json_rows_cb, dec, err)) < 0)
 		return -1;
 	dec->st.records++;
 	return rows_flush(dec, fn, arg, err);
