@@ -7,6 +7,7 @@
 #include "mlpipe/artifact.h"
 #include "mlpipe/buf.h"
 #include "mlpipe/model.h"
+#include "mlpipe/threads.h"
 #include "mlpipe/xgboost.h"
 
 void ml_metrics_compute(const double *y, const double *pred, size_t n, struct ml_metrics *m)
@@ -220,12 +221,32 @@ struct ml_model *ml_model_load(const char *uri, struct ml_err *err)
 	return ml_model_load_features(uri, NULL, err);
 }
 
+/* Rows of one batch scored in slices across threads: slice i is rows [i * step, (i + 1) * step). */
+struct predict_job {
+	const struct ml_model *m;
+	const struct ml_matrix *x;
+	double *out;
+	size_t step;
+};
+
+static int predict_slice(size_t i, void *ctx, struct ml_err *err)
+{
+	const struct predict_job *job = ctx;
+	size_t lo = i * job->step, n = job->x->nrows - lo < job->step ? job->x->nrows - lo : job->step;
+	struct ml_matrix part = { n, job->x->ncols, job->x->v + lo * job->x->ncols };
+	return job->m->plugin->ops.algo->predict(job->m->predictor, &part, job->out + lo, err);
+}
+
 int ml_model_predict(const struct ml_model *m, const struct ml_matrix *x, double *out, struct ml_err *err)
 {
 	if (x->ncols != ml_recipe_nfeatures(m->recipe))
 		return ml_err_set(err, ML_ERR_INTERNAL, "%zu features given, the model has %zu", x->ncols,
 				  ml_recipe_nfeatures(m->recipe));
-	if (m->plugin->ops.algo->predict(m->predictor, x, out, err) < 0)
+	/* plugins' predict() is reentrant on a loaded model: --threads splits the rows */
+	size_t threads = ml_threads(), step = (x->nrows + threads - 1) / (threads ? threads : 1);
+	struct predict_job job = { m, x, out, step ? step : 1 };
+	size_t slices = (x->nrows + job.step - 1) / job.step;
+	if (ml_parallel_for(slices, x->nrows * 64, predict_slice, &job, err) < 0)
 		return -1;
 	ml_recipe_untransform_target(m->recipe, out, x->nrows);
 	return 0;

@@ -83,7 +83,7 @@ struct ml_algo_ops {
 		     struct ml_err *err);
 	/* Parse a model document into an opaque predictor. */
 	void *(*load)(const struct json_t *model, struct ml_err *err);
-	/* out[i] = prediction for row i of x. */
+	/* out[i] = prediction for row i of x; called from several threads at once. */
 	int (*predict)(const void *predictor, const struct ml_matrix *x, double *out,
 		       struct ml_err *err);
 	void (*free)(void *predictor);
