@@ -30,7 +30,7 @@ static struct {
 static struct {
 	char *num_round, *eta, *max_depth, *min_child_weight, *subsample, *colsample_bytree;
 	char *lambda, *alpha, *gamma, *max_bin, *seed, *early_stopping_rounds, *objective;
-	char *quantile_alpha, *tweedie_variance_power, *huber_slope;
+	char *quantile_alpha, *tweedie_variance_power, *huber_slope, *base_score;
 	char *epochs, *mini_batch_size, *learning_rate, *optimizer, *l1, *wd, *loss, *huber_delta;
 	char *quantile, *normalize_data, *normalize_label, *fit_intercept;
 	char *early_stopping_patience, *early_stopping_tolerance, *num_models;
@@ -75,6 +75,7 @@ static const struct ml_opt gbtree_opts[] = {
 	HP("quantile_alpha", quantile_alpha, "gbtree: quantile for reg:quantileerror"),
 	HP("tweedie_variance_power", tweedie_variance_power, "gbtree: for reg:tweedie (default 1.5)"),
 	HP("huber_slope", huber_slope, "gbtree: for reg:pseudohubererror (default 1)"),
+	HP("base_score", base_score, "gbtree: the trees' starting prediction (default: the labels' mean)"),
 	ML_OPT_END,
 };
 
@@ -273,17 +274,11 @@ static int evaluate(const struct ml_model *m, const struct ml_dataset *d, struct
 
 static void log_metrics(const char *set, const struct ml_metrics *m)
 {
-	if (T.log_format == 1) {
-		ml_info("%s: rmse %.6g, mae %.6g, r2 %.6g over %zu rows", set, m->rmse, m->mae, m->r2, m->n);
-		return;
-	}
-	json_t *j = ml_metrics_to_json(m);
-	json_object_set_new(j, "event", json_string("metrics"));
-	json_object_set_new(j, "set", json_string(set));
-	char *text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(10));
-	if (text && ml_verbosity() >= 0)
-		fprintf(stderr, "%s\n", text);
-	free(text);
+	json_t *j = json_pack("{s:s, s:s}", "event", "metrics", "set", set);
+	json_t *values = ml_metrics_to_json(m);
+	json_object_update(j, values);
+	json_decref(values);
+	ml_log_event(j);
 	json_decref(j);
 }
 
@@ -304,6 +299,23 @@ static void training_release(struct training *t)
 	json_decref(t->doc);
 }
 
+/* A plugin's per-feature arrays (feature importance) as objects keyed by feature name. */
+static void name_features(const struct ml_recipe *rc, json_t *model)
+{
+	json_t *imp = json_object_get(model, "feature_importance");
+	const char *kind;
+	json_t *values;
+	size_t nf = ml_recipe_nfeatures(rc);
+	json_object_foreach(imp, kind, values) {
+		if (!json_is_array(values) || json_array_size(values) != nf)
+			continue;
+		json_t *named = json_object();
+		for (size_t j = 0; j < nf; j++)
+			json_object_set(named, ml_recipe_feature_name(rc, j), json_array_get(values, j));
+		json_object_set_new(imp, kind, named);
+	}
+}
+
 static int fit_model(struct training *t, struct ml_err *err)
 {
 	const struct ml_algo_ops *ops = t->plugin->ops.algo;
@@ -314,6 +326,7 @@ static int fit_model(struct training *t, struct ml_err *err)
 	if (ops->train(&x, t->train.y, t->valid.nrows ? &vx : NULL, t->valid.nrows ? t->valid.y : NULL,
 		       t->hyperparameters, &t->params, err) < 0)
 		return ml_err_prefix(err, "training %s", t->plugin->name);
+	name_features(t->recipe, t->params);
 	t->doc = json_pack("{s:s, s:s, s:o, s:O, s:O}", "algorithm", t->plugin->name, "algorithm_version",
 			   t->plugin->version, "recipe", ml_recipe_to_json(t->recipe), "hyperparameters",
 			   t->hyperparameters, "model", t->params);
@@ -424,8 +437,7 @@ static int cmd_train(int argc, char **argv)
 	int rc = unsupported_options();
 	if (rc)
 		return rc;
-	if (T.algorithm == 0 && !ml_plugin_load(ML_PLUGIN_ALGORITHM, "gbtree", NULL))
-		return ml_not_built_yet("training with -a gbtree (gradient-boosted trees)");
+	ml_set_event_format(T.log_format == 1);
 	const char *uri = first < argc ? argv[first] : "-";
 	return train(uri, strcmp(uri, "-") ? uri : "<stdin>");
 }
