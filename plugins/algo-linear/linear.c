@@ -2,21 +2,24 @@
  * algo-linear - a linear learner with SageMaker Linear Learner's
  * hyperparameter names.
  *
- * This version solves squared loss with an L2 penalty exactly:
+ * Every loss and penalty is solved to the optimum of one objective over the
+ * standardized data (linear.h):
  *
- *     minimise  (1/n) sum_i (y_i - b - w.z_i)^2  +  wd * |w|^2
+ *     F(b, w) = (1/n) sum_i loss(t_i - b - w.z_i) + wd |w|^2 + l1 |w|_1
  *
- * where z are the features standardised with the training mean and
- * population standard deviation (normalize_data, the default), by one
- * Cholesky solve of (Z'Z/n + wd I) w = Z'y/n.  That is scikit-learn's
- * Ridge(alpha = n * wd) on StandardScaler'd data.  The model stores weights
- * in the original feature units, so scoring is one dot product per row.
- * The other losses and L1 need an iterative solver: they are refused with
- * "not supported yet" rather than approximated.
+ * where z are the features standardized with the training mean and
+ * population standard deviation (normalize_data, the default) and t the
+ * label, standardized too (normalize_label, by default on, as SageMaker's
+ * "auto" is for a regressor).  optimizer auto picks the solver: squared loss
+ * by the Gram matrix (exact.c: Cholesky, or coordinate descent with l1), the
+ * other losses by smoothed proximal Newton (newton.c).  optimizer sgd or
+ * adam runs mini-batch SGD or Adam over the rows (sgd.c).  num_models
+ * trains variants of (learning_rate, wd, l1) and keeps the best.  The model
+ * stores weights in the original feature units, so scoring is one dot
+ * product per row.
  */
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,92 +28,130 @@
 
 #include <jansson.h>
 
+#include "linear.h"
 #include "mlpipe/buf.h"
 #include "mlpipe/hparams.h"
-#include "mlpipe/matrix.h"
-#include "mlpipe/plugin.h"
+#include "mlpipe/threads.h"
 
-static const struct ml_host *host;
+const struct ml_host *lin_host;
 
 static int linear_init(const struct ml_host *h, struct ml_err *err)
 {
 	(void)err;
-	host = h;
+	lin_host = h;
 	return 0;
 }
 
-#define warn(...) (host && host->log ? host->log(0, __VA_ARGS__) : (void)0)
-
 /* ---- hyperparameters (strings, as in SageMaker's hyperparameters.json) ---- */
 
+enum optimizer { OPT_AUTO, OPT_SGD, OPT_ADAM };
+
+#define MAX_MODELS 32
+
 struct settings {
-	double wd;
+	struct lin_loss loss;
+	double wd, l1, learning_rate, tolerance;
+	long epochs, batch, patience, num_models, seed;
+	enum optimizer optimizer;
 	int normalize_data, normalize_label, fit_intercept;
 	size_t threads;
 };
 
-/* What only an iterative solver would honour: refused, or noted as unused. */
-static int check_unsupported(const json_t *params, struct ml_err *err)
+/* A name from a list; -1 when absent or auto. */
+static int choose(const json_t *params, const char *name, const char *const *names, size_t count,
+		  const char *const *later, int *out, struct ml_err *err)
 {
-	const char *type = ml_hparam_str(params, "predictor_type");
-	if (type && strcmp(type, "regressor") != 0)
-		return ml_err_set(err, ML_ERR_UNAVAILABLE,
-				  "predictor_type %s is not supported yet (only regressor)", type);
-	const char *loss = ml_hparam_str(params, "loss");
-	if (loss && strcmp(loss, "squared_loss") != 0 && strcmp(loss, "auto") != 0)
-		return ml_err_set(err, ML_ERR_UNAVAILABLE,
-				  "loss %s is not supported yet: this version solves squared_loss exactly", loss);
-	double l1 = 0;
-	if (ml_hparam_double(params, "l1", 0, INFINITY, &l1, err) < 0)
-		return -1;
-	if (l1 > 0)
-		return ml_err_set(err, ML_ERR_UNAVAILABLE, "l1 regularization is not supported yet (use wd)");
-	static const char *const sgd_only[] = { "epochs", "mini_batch_size", "learning_rate", "optimizer",
-						"early_stopping_patience", "early_stopping_tolerance",
-						"num_models", "huber_delta", "quantile" };
-	for (size_t i = 0; i < sizeof sgd_only / sizeof *sgd_only; i++)
-		if (ml_hparam_str(params, sgd_only[i]))
-			warn("%s is ignored: squared_loss with wd is solved exactly, without SGD", sgd_only[i]);
-	return 0;
+	const char *v = ml_hparam_str(params, name);
+	if (!v || strcmp(v, "auto") == 0)
+		return 0;
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(v, names[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	for (; later && *later; later++)
+		if (strcmp(v, *later) == 0)
+			return ml_err_set(err, ML_ERR_UNAVAILABLE, "%s %s is not supported yet", name, v);
+	char list[256] = "";
+	for (size_t i = 0; i < count; i++)
+		snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", names[i]);
+	return ml_err_set(err, ML_ERR_USAGE, "%s: expected one of %s or auto, got \"%s\"", name, list, v);
 }
 
 static int read_settings(const json_t *params, struct settings *s, struct ml_err *err)
 {
+	static const char *const losses[] = { "squared_loss", "absolute_loss", "huber_loss", "quantile_loss" };
+	static const char *const later_losses[] = { "logistic", "hinge_loss", "softmax_loss",
+						    "eps_insensitive_squared_loss",
+						    "eps_insensitive_absolute_loss", NULL };
+	static const char *const optimizers[] = { "auto", "sgd", "adam" };
+	static const char *const later_optimizers[] = { "rmsprop", NULL };
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	double threads = 0;
-	*s = (struct settings){ 0, 1, 0, 1, cpus > 0 ? (size_t)cpus : 1 };
-	if (ml_hparam_double(params, "threads", 0, INFINITY, &threads, err) < 0)
-		return -1;
-	if (threads >= 1)
-		s->threads = (size_t)threads;
-	if (ml_hparam_double(params, "wd", 0, INFINITY, &s->wd, err) < 0 ||
+	int loss = LOSS_SQUARED, opt = OPT_AUTO;
+	*s = (struct settings){ .loss = { LOSS_SQUARED, 1, 0.5 }, .learning_rate = NAN, .tolerance = 0.001,
+				.epochs = 15, .batch = 1000, .patience = 3, .num_models = 1,
+				.normalize_data = 1, .normalize_label = 1, .fit_intercept = 1,
+				.threads = cpus > 0 ? (size_t)cpus : 1 };
+	const char *type = ml_hparam_str(params, "predictor_type");
+	if (type && strcmp(type, "regressor") != 0)
+		return ml_err_set(err, ML_ERR_UNAVAILABLE,
+				  "predictor_type %s is not supported yet (only regressor)", type);
+	if (ml_hparam_double(params, "threads", 0, INFINITY, &threads, err) < 0 ||
+	    choose(params, "loss", losses, 4, later_losses, &loss, err) < 0 ||
+	    choose(params, "optimizer", optimizers, 3, later_optimizers, &opt, err) < 0 ||
+	    ml_hparam_double(params, "wd", 0, INFINITY, &s->wd, err) < 0 ||
+	    ml_hparam_double(params, "l1", 0, INFINITY, &s->l1, err) < 0 ||
+	    ml_hparam_double(params, "huber_delta", 0, INFINITY, &s->loss.huber_delta, err) < 0 ||
+	    ml_hparam_double(params, "quantile", 0, 1, &s->loss.tau, err) < 0 ||
+	    ml_hparam_double(params, "learning_rate", 0, INFINITY, &s->learning_rate, err) < 0 ||
+	    ml_hparam_long(params, "epochs", 1, 1000000000L, &s->epochs, err) < 0 ||
+	    ml_hparam_long(params, "mini_batch_size", 1, 1000000000000L, &s->batch, err) < 0 ||
+	    ml_hparam_long(params, "early_stopping_patience", 0, 1000000000L, &s->patience, err) < 0 ||
+	    ml_hparam_double(params, "early_stopping_tolerance", 0, INFINITY, &s->tolerance, err) < 0 ||
+	    ml_hparam_long(params, "num_models", 1, MAX_MODELS, &s->num_models, err) < 0 ||
+	    ml_hparam_long(params, "seed", 0, 1000000000000L, &s->seed, err) < 0 ||
 	    ml_hparam_bool(params, "normalize_data", &s->normalize_data, err) < 0 ||
 	    ml_hparam_bool(params, "normalize_label", &s->normalize_label, err) < 0 ||
 	    ml_hparam_bool(params, "fit_intercept", &s->fit_intercept, err) < 0)
 		return -1;
-	return check_unsupported(params, err);
+	if (threads >= 1)
+		s->threads = (size_t)threads;
+	s->loss.kind = (enum lin_loss_kind)loss;
+	s->optimizer = (enum optimizer)opt;
+	if (!(s->loss.huber_delta > 0))
+		return ml_err_set(err, ML_ERR_USAGE, "huber_delta: expected a number above 0, got \"%s\"",
+				  ml_hparam_str(params, "huber_delta"));
+	if (!(s->loss.tau > 0 && s->loss.tau < 1))
+		return ml_err_set(err, ML_ERR_USAGE, "quantile: expected a number between 0 and 1 (exclusive), got \"%s\"",
+				  ml_hparam_str(params, "quantile"));
+	if (!(s->learning_rate > 0) && !isnan(s->learning_rate))
+		return ml_err_set(err, ML_ERR_USAGE, "learning_rate: expected a number above 0, got \"%s\"",
+				  ml_hparam_str(params, "learning_rate"));
+	if (s->optimizer == OPT_AUTO) {
+		static const char *const sgd_only[] = { "epochs", "mini_batch_size", "learning_rate",
+							"early_stopping_patience", "early_stopping_tolerance" };
+		for (size_t i = 0; i < sizeof sgd_only / sizeof *sgd_only; i++)
+			if (ml_hparam_str(params, sgd_only[i]) && strcmp(ml_hparam_str(params, sgd_only[i]), "auto"))
+				lin_warn("%s is ignored: optimizer auto solves to the optimum without SGD "
+					 "(set optimizer sgd or adam to use it)", sgd_only[i]);
+	}
+	if (s->loss.kind != LOSS_HUBER && ml_hparam_str(params, "huber_delta"))
+		lin_warn("huber_delta is ignored: it is for loss huber_loss");
+	if (s->loss.kind != LOSS_QUANTILE && ml_hparam_str(params, "quantile"))
+		lin_warn("quantile is ignored: it is for loss quantile_loss");
+	return 0;
 }
 
-/* ---- the exact solve ---- */
+/* ---- statistics for standardizing ---- */
 
-struct problem {
-	size_t n, p;
+struct stats {
 	double *mean, *scale;	/* per feature: z = (x - mean) / scale; scale 0 = constant, unused */
 	double ymean, yscale;
-	double *a;		/* p x p: Z'Z / n + wd I */
-	double *c;		/* p: Z'y / n */
 };
 
-static void free_problem(struct problem *pr)
-{
-	free(pr->mean);
-	free(pr->scale);
-	free(pr->a);
-	free(pr->c);
-}
-
-static int column_stats(const struct ml_matrix *x, const double *y, const struct settings *s,
-			struct problem *pr, struct ml_err *err)
+static int column_stats(const struct ml_matrix *x, const double *y, const struct settings *s, struct stats *st,
+			struct ml_err *err)
 {
 	size_t n = x->nrows, p = x->ncols;
 	for (size_t j = 0; j < p; j++) {
@@ -127,8 +168,8 @@ static int column_stats(const struct ml_matrix *x, const double *y, const struct
 			m2 += d * (v - m);
 		}
 		double sd = sqrt(m2 / (double)n);
-		pr->mean[j] = s->fit_intercept ? m : 0;
-		pr->scale[j] = sd > 1e-12 * (fabs(m) + 1) ? (s->normalize_data ? sd : 1) : 0;
+		st->mean[j] = s->fit_intercept ? m : 0;
+		st->scale[j] = sd > 1e-12 * (fabs(m) + 1) ? (s->normalize_data ? sd : 1) : 0;
 	}
 	double ym = 0, ym2 = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -137,203 +178,186 @@ static int column_stats(const struct ml_matrix *x, const double *y, const struct
 		ym2 += d * (y[i] - ym);
 	}
 	double ysd = sqrt(ym2 / (double)n);
-	pr->ymean = s->fit_intercept ? ym : 0;
-	pr->yscale = s->normalize_label && ysd > 0 ? ysd : 1;
+	st->ymean = s->fit_intercept ? ym : 0;
+	st->yscale = s->normalize_label && ysd > 0 ? ysd : 1;
 	return 0;
 }
 
-/* Sums of z z' and z t over rows [begin, end): one thread's share. */
-struct share {
-	const struct ml_matrix *x;
-	const double *y;
-	const struct problem *pr;
-	size_t begin, end;
-	double *a, *c, *z;	/* p x p (lower triangle), p, p scratch */
+/* ---- num_models ---- */
+
+/*
+ * Variant 0 is the settings as given; variant k >= 1 multiplies wd and l1 by
+ * 10^e_k and the learning rate by 10^(e_k / 2), e_k = -1, 1, -2, 2, -0.5,
+ * 0.5, ...  A wd of 0 varies around 1e-3 instead; an l1 of 0 stays 0.
+ */
+static void make_variants(const struct settings *s, double lr, struct lin_variant *v)
+{
+	static const double e[MAX_MODELS] = { 0,    -1,   1,    -2,   2,    -0.5, 0.5,  -1.5, 1.5,  -3,  3,
+					      -2.5, 2.5,  -0.25, 0.25, -0.75, 0.75, -1.25, 1.25, -1.75, 1.75,
+					      -2.25, 2.25, -2.75, 2.75, -3.5, 3.5, -4,   4,    -0.125, 0.125, -5 };
+	for (long k = 0; k < s->num_models; k++) {
+		double f = pow(10, e[k]);
+		v[k].wd = k == 0 ? s->wd : (s->wd > 0 ? s->wd : 1e-3) * f;
+		v[k].l1 = s->l1 * (k == 0 ? 1 : f);
+		v[k].learning_rate = lr * (k == 0 ? 1 : sqrt(f));
+	}
+}
+
+/* ---- training ---- */
+
+struct fit {
+	double *w, *b;		/* num_models x p, num_models */
+	long *iterations;
+	double *ridge;
+	const char *solver;
+	long epochs_run;
 };
 
-static void *accumulate(void *arg)
+static int solve_variants(const struct lin_data *d, const struct lin_data *vd, const struct settings *s,
+			  const struct lin_variant *v, struct fit *f, struct ml_err *err)
 {
-	struct share *sh = arg;
-	const struct problem *pr = sh->pr;
-	size_t p = pr->p;
-	for (size_t i = sh->begin; i < sh->end; i++) {
-		const double *row = sh->x->v + i * p;
-		for (size_t j = 0; j < p; j++)
-			sh->z[j] = pr->scale[j] > 0 ? (row[j] - pr->mean[j]) / pr->scale[j] : 0;
-		double t = (sh->y[i] - pr->ymean) / pr->yscale;
-		for (size_t j = 0; j < p; j++) {
-			double zj = sh->z[j];
-			if (zj == 0)
-				continue;	/* one-hot rows are mostly zeros */
-			double *arow = sh->a + j * p;
-			for (size_t k = 0; k <= j; k++)
-				arow[k] += zj * sh->z[k];
-			sh->c[j] += zj * t;
-		}
+	size_t nv = (size_t)s->num_models, p = d->p;
+	if (s->optimizer != OPT_AUTO) {
+		struct lin_sgd_config cfg = { s->optimizer == OPT_ADAM, s->epochs, s->batch, s->patience,
+					      s->tolerance, (uint64_t)s->seed, s->fit_intercept };
+		f->solver = cfg.adam ? "adam" : "sgd";
+		return lin_sgd(d, vd, &s->loss, &cfg, nv, v, f->w, f->b, &f->epochs_run, err);
 	}
-	return NULL;
-}
-
-#define MAX_SHARES 8
-
-/*
- * A = Z'Z/n + wd I and c = Z'y/n, the rows shared among threads; the shares
- * are added in a fixed order, so the same thread count gives the same bits.
- */
-static int normal_equations(const struct ml_matrix *x, const double *y, double wd, size_t threads,
-			    struct problem *pr, struct ml_err *err)
-{
-	size_t n = x->nrows, p = x->ncols, t = threads < 1 ? 1 : threads > MAX_SHARES ? MAX_SHARES : threads;
-	if (n < 4096 * t)
-		t = 1;
-	struct share sh[MAX_SHARES];
-	pthread_t tids[MAX_SHARES];
-	int rc = 0;
-	for (size_t s = 0; s < t; s++) {
-		sh[s] = (struct share){ x, y, pr, n * s / t, n * (s + 1) / t,
-					ml_calloc(p * p + 1, sizeof(double), err), ml_calloc(p + 1, sizeof(double), err),
-					ml_calloc(p + 1, sizeof(double), err) };
-		if (!sh[s].a || !sh[s].c || !sh[s].z)
-			rc = -1;
-	}
-	size_t started = 1;
-	for (; rc == 0 && started < t; started++)
-		if (pthread_create(&tids[started], NULL, accumulate, &sh[started]) != 0)
-			break;
-	for (size_t s = started; rc == 0 && s < t; s++)
-		accumulate(&sh[s]);
-	if (rc == 0)
-		accumulate(&sh[0]);
-	for (size_t s = 1; s < started && rc == 0; s++)
-		pthread_join(tids[s], NULL);
-	for (size_t s = 0; s < t && rc == 0; s++) {
-		for (size_t k = 0; k < p * p; k++)
-			pr->a[k] += sh[s].a[k];
-		for (size_t j = 0; j < p; j++)
-			pr->c[j] += sh[s].c[j];
-	}
-	for (size_t s = 0; s < t; s++) {
-		free(sh[s].a);
-		free(sh[s].c);
-		free(sh[s].z);
-	}
-	if (rc < 0)
-		return -1;
-	for (size_t j = 0; j < p; j++) {
-		for (size_t k = 0; k <= j; k++)
-			pr->a[j * p + k] = pr->a[k * p + j] = pr->a[j * p + k] / (double)n;
-		pr->c[j] /= (double)n;
-		/* a constant feature gets weight 0: an identity row keeps A definite */
-		pr->a[j * p + j] += pr->scale[j] > 0 ? wd : 1;
-	}
-	return 0;
-}
-
-/* In-place Cholesky A = LL' (lower); 0, or -1 when A is not positive definite. */
-static int cholesky(double *a, size_t p)
-{
-	double largest = 0;
-	for (size_t j = 0; j < p; j++)
-		largest = fmax(largest, a[j * p + j]);
-	for (size_t j = 0; j < p; j++) {
-		double d = a[j * p + j];
-		for (size_t k = 0; k < j; k++)
-			d -= a[j * p + k] * a[j * p + k];
-		if (!(d > 1e-12 * largest))
+	if (s->loss.kind == LOSS_SQUARED) {	/* one pass builds the Gram matrix for every variant */
+		struct lin_gram g;
+		if (lin_gram_build(d, &g, err) < 0)
 			return -1;
-		d = sqrt(d);
-		a[j * p + j] = d;
-		for (size_t i = j + 1; i < p; i++) {
-			double s = a[i * p + j];
-			for (size_t k = 0; k < j; k++)
-				s -= a[i * p + k] * a[j * p + k];
-			a[i * p + j] = s / d;
+		int rc = 0;
+		for (size_t k = 0; k < nv && rc == 0; k++) {
+			f->b[k] = 0;
+			rc = lin_gram_solve(&g, d->scale, &v[k], f->w + k * p, &f->iterations[k], &f->ridge[k], err);
 		}
+		lin_gram_release(&g);
+		f->solver = s->l1 > 0 ? "coordinate_descent" : "exact";
+		return rc;
 	}
+	f->solver = "newton";
+	for (size_t k = 0; k < nv; k++)
+		if (lin_newton(d, &s->loss, s->fit_intercept, &v[k], f->w + k * p, &f->b[k], &f->iterations[k], err) < 0)
+			return -1;
 	return 0;
-}
-
-static void cholesky_solve(const double *l, size_t p, double *b)
-{
-	for (size_t i = 0; i < p; i++) {	/* L u = b */
-		for (size_t k = 0; k < i; k++)
-			b[i] -= l[i * p + k] * b[k];
-		b[i] /= l[i * p + i];
-	}
-	for (size_t i = p; i-- > 0;) {	/* L' w = u */
-		for (size_t k = i + 1; k < p; k++)
-			b[i] -= l[k * p + i] * b[k];
-		b[i] /= l[i * p + i];
-	}
-}
-
-/*
- * Solve; a singular system (wd = 0 with collinear features, such as every
- * level of a one-hot column next to the intercept) gets the smallest ridge
- * that makes it definite, with a warning, rather than NaN weights.
- */
-static int solve(struct problem *pr, double *w, struct ml_err *err)
-{
-	size_t p = pr->p;
-	double *l = ml_malloc(p * p * sizeof *l + 1, err);
-	if (!l)
-		return -1;
-	double ridge = 0;
-	for (int attempt = 0; attempt < 12; attempt++) {
-		memcpy(l, pr->a, p * p * sizeof *l);
-		for (size_t j = 0; j < p; j++)
-			l[j * p + j] += ridge;
-		if (cholesky(l, p) == 0) {
-			memcpy(w, pr->c, p * sizeof *w);
-			cholesky_solve(l, p, w);
-			free(l);
-			if (ridge > 0)
-				warn("the features are collinear (e.g. every level of a one-hot column); solved with "
-				     "wd + %g. Set wd > 0 to choose the penalty yourself", ridge);
-			return 0;
-		}
-		ridge = ridge ? ridge * 10 : 1e-10;
-	}
-	free(l);
-	return ml_err_set(err, ML_ERR_DATA, "the least-squares system cannot be solved (features too collinear)");
 }
 
 /* Weights in the original feature units and the bias. */
-static json_t *model_json(const struct problem *pr, const double *w, const struct settings *s)
+static json_t *model_json(const struct lin_data *d, const struct settings *s, const struct lin_variant *v,
+			  const struct fit *f, size_t best, const double *metric, int by_validation)
 {
+	size_t p = d->p;
+	const double *w = f->w + best * p;
 	json_t *weights = json_array();
-	double bias = pr->ymean;
-	for (size_t j = 0; j < pr->p; j++) {
-		double wj = pr->scale[j] > 0 ? w[j] * pr->yscale / pr->scale[j] : 0;
-		bias -= wj * pr->mean[j];
+	double bias = d->ymean + d->yscale * f->b[best];
+	for (size_t j = 0; j < p; j++) {
+		double wj = d->scale[j] > 0 ? w[j] * d->yscale / d->scale[j] : 0;
+		bias -= wj * d->mean[j];
 		json_array_append_new(weights, json_real(wj));
 	}
-	return json_pack("{s:s, s:s, s:f, s:o, s:f}", "loss", "squared_loss", "solver", "exact", "wd", s->wd,
-			 "weights", weights, "bias", bias);
+	json_t *m = json_pack("{s:s}", "loss", lin_loss_name(s->loss.kind));
+	if (s->loss.kind == LOSS_HUBER)
+		json_object_set_new(m, "huber_delta", json_real(s->loss.huber_delta));
+	if (s->loss.kind == LOSS_QUANTILE)
+		json_object_set_new(m, "quantile", json_real(s->loss.tau));
+	json_object_set_new(m, "solver", json_string(f->solver));
+	json_object_set_new(m, "wd", json_real(v[best].wd));
+	json_object_set_new(m, "l1", json_real(v[best].l1));
+	if (s->optimizer != OPT_AUTO) {
+		json_object_set_new(m, "learning_rate", json_real(v[best].learning_rate));
+		json_object_set_new(m, "epochs", json_integer(f->epochs_run));
+	} else {
+		json_object_set_new(m, "iterations", json_integer(f->iterations[best]));
+	}
+	json_object_set_new(m, "objective", json_real(lin_objective(d, &s->loss, &v[best], w, f->b[best])));
+	if (s->num_models > 1) {
+		json_t *models = json_array();
+		for (long k = 0; k < s->num_models; k++) {
+			json_t *o = json_pack("{s:f, s:f}", "wd", v[k].wd, "l1", v[k].l1);
+			if (s->optimizer != OPT_AUTO)
+				json_object_set_new(o, "learning_rate", json_real(v[k].learning_rate));
+			json_object_set_new(o, by_validation ? "validation_loss" : "train_loss",
+					    isfinite(metric[k]) ? json_real(metric[k]) : json_null());
+			json_array_append_new(models, o);
+		}
+		json_object_set_new(m, "num_models", json_integer(s->num_models));
+		json_object_set_new(m, "selected_model", json_integer((json_int_t)best));
+		json_object_set_new(m, "models", models);
+	}
+	json_object_set_new(m, "weights", weights);
+	json_object_set_new(m, "bias", json_real(bias));
+	return m;
+}
+
+/* The SGD step size when learning_rate is auto: see ml-train(1). */
+static double auto_learning_rate(const struct settings *s, const struct lin_data *d)
+{
+	if (s->optimizer == OPT_ADAM)
+		return 0.01;
+	size_t used = 0;
+	for (size_t j = 0; j < d->p; j++)
+		used += d->scale[j] > 0;
+	return 0.5 / (double)(used + 1);
 }
 
 static int linear_train(const struct ml_matrix *x, const double *y, const struct ml_matrix *vx,
 			const double *vy, const json_t *params, json_t **model, struct ml_err *err)
 {
-	(void)vx;
-	(void)vy;
 	struct settings s;
 	if (read_settings(params, &s, err) < 0)
 		return -1;
 	if (x->nrows == 0)
 		return ml_err_set(err, ML_ERR_DATA, "no training rows");
-	size_t p = x->ncols;
-	struct problem pr = { x->nrows, p, ml_calloc(p + 1, sizeof(double), err),
-			      ml_calloc(p + 1, sizeof(double), err), 0, 1,
-			      ml_calloc(p * p + 1, sizeof(double), err), ml_calloc(p + 1, sizeof(double), err) };
-	double *w = ml_calloc(p + 1, sizeof *w, err);
+	if (vx && vx->ncols != x->ncols)
+		return ml_err_set(err, ML_ERR_DATA, "validation data have %zu features, training data %zu", vx->ncols,
+				  x->ncols);
+	ml_set_threads((long)s.threads);
+	size_t p = x->ncols, nv = (size_t)s.num_models;
+	struct stats st = { ml_calloc(p + 1, sizeof(double), err), ml_calloc(p + 1, sizeof(double), err), 0, 1 };
+	struct lin_variant v[MAX_MODELS];
+	struct fit f = { ml_calloc(nv * p + 1, sizeof(double), err), ml_calloc(nv, sizeof(double), err),
+			 ml_calloc(nv, sizeof(long), err), ml_calloc(nv, sizeof(double), err), NULL, 0 };
+	double metric[MAX_MODELS];
 	int rc = -1;
-	if (pr.mean && pr.scale && pr.a && pr.c && w && column_stats(x, y, &s, &pr, err) == 0 &&
-	    normal_equations(x, y, s.wd, s.threads, &pr, err) == 0 && solve(&pr, w, err) == 0 &&
-	    (*model = model_json(&pr, w, &s)) != NULL)
+	if (!st.mean || !st.scale || !f.w || !f.b || !f.iterations || !f.ridge ||
+	    column_stats(x, y, &s, &st, err) < 0)
+		goto out_free;
+	struct lin_data d = { x->nrows, p, x->v, y, st.mean, st.scale, st.ymean, st.yscale };
+	struct lin_data vd = d;
+	if (vx && vx->nrows) {
+		vd.n = vx->nrows;
+		vd.x = vx->v;
+		vd.y = vy;
+	}
+	int by_validation = vx && vx->nrows;
+	make_variants(&s, isnan(s.learning_rate) ? auto_learning_rate(&s, &d) : s.learning_rate, v);
+	if (solve_variants(&d, by_validation ? &vd : NULL, &s, v, &f, err) < 0)
+		goto out_free;
+	/* the best variant: least mean loss on validation, else on training */
+	size_t best = 0;
+	for (size_t k = 0; k < nv; k++) {
+		metric[k] = lin_mean_loss(by_validation ? &vd : &d, &s.loss, f.w + k * p, f.b[k]);
+		if (metric[k] < metric[best])
+			best = k;
+	}
+	if (f.ridge[best] > 0)
+		lin_warn("the features are collinear (e.g. every level of a one-hot column); solved with "
+			 "wd + %g. Set wd > 0 to choose the penalty yourself", f.ridge[best]);
+	if (nv > 1 && lin_host && lin_host->verbosity > 0)
+		lin_host->log(1, "num_models: model %zu of %zu is best (wd %g, l1 %g) by %s loss %g", best, nv,
+			      v[best].wd, v[best].l1, by_validation ? "validation" : "training", metric[best]);
+	if (!(*model = model_json(&d, &s, v, &f, best, metric, by_validation)))
+		ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	else
 		rc = 0;
-	free(w);
-	free_problem(&pr);
+out_free:
+	free(st.mean);
+	free(st.scale);
+	free(f.w);
+	free(f.b);
+	free(f.iterations);
+	free(f.ridge);
 	return rc;
 }
 
@@ -410,8 +434,8 @@ static const struct ml_plugin plugin = {
 	.size = sizeof plugin,
 	.kind = ML_PLUGIN_ALGORITHM,
 	.name = "linear",
-	.version = "0.1.0",
-	.description = "linear learner: squared loss with L2, solved exactly",
+	.version = "0.2.0",
+	.description = "linear learner: squared, absolute, huber and quantile losses with L1/L2",
 	.init = linear_init,
 	.ops.algo = &linear_ops,
 };

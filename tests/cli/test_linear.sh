@@ -65,11 +65,14 @@ run_in "$CARS" ml-train --config "$T/p.yaml"
 expect_file_eq <(printf '%s\n' "$out") "$T/m-0.01.json" "--config train: section gives the same model"
 
 # ---- what this version refuses ----
-run_in "$CARS" ml-train -a linear --target price --loss absolute_loss
-expect_rc 69 "absolute_loss is not supported yet (69)"
-expect_match "$err" 'loss absolute_loss is not supported yet' "absolute_loss: says so"
-run_in "$CARS" ml-train -a linear --target price --l1 0.1
-expect_rc 69 "l1 is not supported yet (69)"
+run_in "$CARS" ml-train -a linear --target price --loss logistic
+expect_rc 69 "loss logistic (a classifier's) is not supported yet (69)"
+expect_match "$err" 'loss logistic is not supported yet' "logistic: says so"
+printf '{"predictor_type": "binary_classifier"}\n' >"$T/hp-bin.json"
+run_in "$CARS" ml-train -a linear --target price --hyperparameters "$T/hp-bin.json"
+expect_rc 69 "predictor_type binary_classifier is not supported yet (69)"
+run_in "$CARS" ml-train -a linear --target price --loss nosuch_loss
+expect_rc 64 "an unknown loss is a usage error"
 run_in "$CARS" ml-train -a linear --target price --wd minus
 expect_rc 64 "a bad wd is a usage error"
 run_in "$CARS" ml-train -a linear --target nosuch
