@@ -654,7 +654,7 @@ static int walk(const char *dir, int depth, struct ml_strlist *out, struct ml_er
 			rc = ml_err_errno(err, errno, "%s", path);
 		else if (S_ISDIR(st.st_mode))
 			rc = walk(path, depth + 1, out, err);
-		else if (S_ISREG(st.st_mode) && nl > 6 && !strcmp(names.items[i] + nl - 6, ".jsonl"))
+		else if (S_ISREG(st.st_mode) && st.st_size > 0 && nl > 6 && !strcmp(names.items[i] + nl - 6, ".jsonl"))
 			rc = ml_strlist_push(out, path, err);
 		free(path);
 	}

@@ -147,6 +147,7 @@ START_TEST(test_list_dir)
 		test_write_file(p, "b.jsonl", "{}\n", 3);
 		test_write_file(p, "a.jsonl", "{}\n", 3);
 		test_write_file(p, "notes.txt", "x\n", 2);
+		test_write_file(p, "c-empty.jsonl", "", 0);
 	}
 	struct ml_strlist l = { 0 };
 	struct ml_err err = ML_ERR_INIT;

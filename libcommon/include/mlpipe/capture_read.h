@@ -92,7 +92,8 @@ int ml_capture_seen(const struct ml_capture_dec *dec, size_t i);
 /*
  * Append the capture files under dir (SageMaker's DIR/YYYY/MM/DD/HH/NAME.jsonl,
  * or any depth), in lexical order of their paths, which is time order for
- * hourly folders.  0 files is not an error.
+ * hourly folders.  Empty files (a writer's new hour) are left out.  0 files
+ * is not an error.
  */
 int ml_capture_list_dir(const char *dir, struct ml_strlist *out, struct ml_err *err);
 
