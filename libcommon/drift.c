@@ -580,8 +580,7 @@ struct outcome {
 	int exact;			/* ks: the exact p-value (else asymptotic) */
 };
 
-static void numeric_outcome(const struct ml_drift *d, const struct dcol *c, enum ml_drift_method m,
-			    struct outcome *o)
+static void numeric_outcome(const struct dcol *c, enum ml_drift_method m, struct outcome *o)
 {
 	struct sample cur = { 0 };
 	ml_kll_visit(c->sketch, kll_into_sample, &cur);
@@ -609,7 +608,6 @@ static void numeric_outcome(const struct ml_drift *d, const struct dcol *c, enum
 	default:
 		o->dist = NAN;
 	}
-	(void)d;
 	sample_free(&cur);
 }
 
@@ -827,7 +825,7 @@ static json_t *drift_record(const struct ml_drift *d, const struct dcol *c, json
 		threshold = m == ML_DRIFT_LINF ? d->threshold : methods[m].threshold;
 	struct outcome o = { .dist = NAN, .pvalue = NAN };
 	if (c->numeric)
-		numeric_outcome(d, c, m, &o);
+		numeric_outcome(c, m, &o);
 	else
 		categorical_outcome(c, m, &o);
 	o.adjusted = o.dist;
