@@ -1,43 +1,67 @@
 /*
  * ml-score - the hot path: stream rows through a model's recipe and trees or
  * weights; batch transform, ensembles, data capture, an HTTP endpoint.
+ *
+ * One scoring path serves both modes: a reader (files, or a request body in
+ * memory) is bound to the ensemble's columns as the filters say (struct
+ * scoring), batches are predicted and combined, and rows are written (to
+ * the output, or to a response body).
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "mlpipe/capture.h"
 #include "mlpipe/cli.h"
+#include "mlpipe/jpath.h"
 #include "mlpipe/log.h"
 #include "mlpipe/model.h"
 #include "mlpipe/num.h"
+#include "mlpipe/plugin.h"
+#include "mlpipe/progress.h"
 #include "mlpipe/quality.h"
+#include "mlpipe/serve.h"
 #include "mlpipe/stream.h"
+#include "mlpipe/threads.h"
+#include "mlpipe/uri.h"
 
 static struct ml_stream_cli stream;
 static struct {
 	struct ml_strlist models, keep, features;
-	int combine, each, join_source, allow_missing;
-	char *input_filter, *output_filter, *capture, *serve, *evaluate, *output;
-} S;
+	int each, join_source, allow_missing;
+	char *combine, *input_filter, *output_filter, *capture, *serve, *evaluate, *output;
+	double capture_percent, request_timeout;
+	long max_request;
+} S = { .capture_percent = 100, .request_timeout = 60, .max_request = 6 * 1024 * 1024 };
 
 static const struct ml_opt score_opts[] = {
 	{ "model", 'm', ML_OPT_LIST, &S.models, "FILE", "model artifact (repeat for an ensemble)", NULL,
 	  ML_OPTF_NO_SPLIT },
-	{ "combine", 0, ML_OPT_CHOICE, &S.combine, "HOW",
-	  "several models' predictions into one (default mean)", "mean|max|min|median|sum" },
+	{ "combine", 0, ML_OPT_STRING, &S.combine, "HOW",
+	  "several models' predictions into one: mean (default), max, min, median, sum, "
+	  "weighted:W1,W2,... or plugin:NAME" },
 	{ "each", 0, ML_OPT_FLAG, &S.each, NULL,
 	  "also write each model's prediction (prediction_1, ...) before the combined one" },
 	{ "keep", 0, ML_OPT_LIST, &S.keep, "COLS", "copy these input columns to the output (ids)" },
 	{ "input-filter", 0, ML_OPT_STRING, &S.input_filter, "EXPR",
-	  "columns the model sees, e.g. '$[1:]' or 'mileage,make' (SageMaker InputFilter)" },
+	  "fields the model sees, e.g. '$[1:]' or '$.features' (SageMaker InputFilter)" },
 	{ "join-source", 0, ML_OPT_CHOICE, &S.join_source, "WHAT",
-	  "none (default) or input: write each input row with its prediction", "none|input" },
+	  "none (default) or input: write each input record with its prediction", "none|input" },
 	{ "output-filter", 0, ML_OPT_STRING, &S.output_filter, "EXPR",
-	  "columns written, e.g. 'id,prediction' (SageMaker OutputFilter)" },
-	{ "capture", 0, ML_OPT_STRING, &S.capture, "DIR", "log requests and predictions (SageMaker capture JSONL)" },
+	  "fields written, e.g. '$[0,-1]' (SageMaker OutputFilter)" },
+	{ "capture", 0, ML_OPT_STRING, &S.capture, "DIR", "log inputs and predictions (SageMaker capture JSONL)" },
+	{ "capture-percent", 0, ML_OPT_DOUBLE, &S.capture_percent, "PCT",
+	  "share of rows (or requests with --serve) captured, 0 to 100 (default 100)" },
 	{ "serve", 0, ML_OPT_STRING, &S.serve, "ADDR",
 	  "serve GET /ping and POST /invocations on ADDR (e.g. 127.0.0.1:8080)" },
+	{ "max-request-size", 0, ML_OPT_INT, &S.max_request, "BYTES",
+	  "--serve: largest request body (default 6291456, SageMaker's 6 MB); 413 above", NULL, 0, NULL, 1,
+	  1L << 30 },
+	{ "request-timeout", 0, ML_OPT_DOUBLE, &S.request_timeout, "SECONDS",
+	  "--serve: time a request may take (default 60); 503 after it" },
 	{ "evaluate", 0, ML_OPT_STRING, &S.evaluate, "COL", "report RMSE/MAE/R2 against this label column" },
 	{ "output", 'o', ML_OPT_STRING, &S.output, "FILE", "write here instead of standard output" },
 	{ "allow-missing-columns", 0, ML_OPT_FLAG, &S.allow_missing, NULL,
@@ -48,29 +72,102 @@ static const struct ml_opt score_opts[] = {
 };
 
 #define MAX_MODELS 64
+#define HIDDEN "\x1f"	/* prefix of a column the input filter leaves out: no input has it */
+
+enum combine { COMBINE_MEAN, COMBINE_MAX, COMBINE_MIN, COMBINE_MEDIAN, COMBINE_SUM, COMBINE_WEIGHTED, COMBINE_PLUGIN };
+
+/* --combine, --input-filter and --output-filter as parsed. */
+static struct {
+	enum combine how;
+	double w[MAX_MODELS], wsum;
+	const char *plugin;
+	struct ml_jpath in, out;
+	int have_in, have_out;
+} C;
 
 /* One model of the ensemble, and where its input columns are in the batch. */
 struct member {
 	struct ml_model *model;
 	size_t *cols;			/* recipe input column j -> batch column */
-	struct ml_batch_col *view;	/* the batch's columns in the recipe's order */
-	double *pred;
 };
 
-/* What one batch needs while its rows are written (read-only across threads). */
-struct scoring {
+/* The models and what they read; shared by concurrent requests, replaced whole on SIGHUP. */
+struct ensemble {
+	long refs;
 	struct member m[MAX_MODELS];
 	size_t nmodels, nfeatures_max;
+	struct ml_schema u;		/* every model's input columns once, then --keep */
+	size_t nmodel_cols;		/* u's columns that a model reads */
+	long *keep_cols;		/* batch column of each --keep column */
+	const struct ml_combine_ops *plugin;
+};
+
+/* What an output field is. */
+enum item_kind { ITEM_CELL, ITEM_EACH, ITEM_PRED, ITEM_INPUT, ITEM_SMO };
+struct item {
+	enum item_kind kind;
+	size_t i;			/* CELL: batch column; EACH: model */
+};
+
+/* One pass over one reader (a whole stream, or one request's body). */
+struct scoring {
+	const struct ensemble *e;
+	struct ml_batch_col *view[MAX_MODELS];	/* a model's columns in its recipe's order */
+	double *mpred[MAX_MODELS];
 	struct ml_writer *w;
-	long *keep_cols;
-	long label_col;		/* --evaluate: batch column of the label, or -1 */
-	double *x, *pred;	/* pred: the combined prediction */
+	struct ml_schema bound;		/* e->u as this input is read: filters applied */
+	struct item *items;		/* the fields of an output row */
+	size_t nitems;
+	struct ml_strlist names;	/* their names (ITEM_INPUT: every input column) */
+	int join_raw;			/* rows are the input record as read, then predictions */
+	int positional;			/* headerless: selected fields are the features in order */
+	enum ml_format in_fmt, out_fmt;
+	long label_col;			/* --evaluate: batch column of the label, or -1 */
+	double *x, *pred;		/* pred: the combined prediction */
 	size_t cap;
 	struct ml_batch b;
 	struct ml_pairs evaluated;	/* --evaluate: label and prediction of every row */
+	struct ml_capture *capture;	/* batch mode: one record per row */
+	double deadline;		/* --serve: give up after this (ml_serve_now()), or 0 */
 };
 
-enum combine { COMBINE_MEAN, COMBINE_MAX, COMBINE_MIN, COMBINE_MEDIAN, COMBINE_SUM };
+/* ---- combining ---- */
+
+static int parse_combine(struct ml_err *err)
+{
+	static const char *const names[] = { "mean", "max", "min", "median", "sum" };
+	const char *how = S.combine ? S.combine : "mean";
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (!strcmp(how, names[i])) {
+			C.how = (enum combine)i;
+			return 0;
+		}
+	if (!strncmp(how, "plugin:", 7) && how[7]) {
+		C.how = COMBINE_PLUGIN;
+		C.plugin = how + 7;
+		return 0;
+	}
+	if (strncmp(how, "weighted:", 9) != 0)
+		return ml_err_set(err, ML_ERR_USAGE,
+				  "--combine: \"%s\" is not one of mean|max|min|median|sum|weighted:W1,W2,...|plugin:NAME",
+				  how);
+	C.how = COMBINE_WEIGHTED;
+	size_t n = 0;
+	for (const char *p = how + 9; *p; n++) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (n >= MAX_MODELS || ml_parse_double(p, len, &C.w[n]) != ML_NUM_OK)
+			return ml_err_set(err, ML_ERR_USAGE, "--combine %s: weight %zu is not a number", how, n + 1);
+		C.wsum += C.w[n];
+		p = end ? end + 1 : p + len;
+	}
+	if (n != S.models.n)
+		return ml_err_set(err, ML_ERR_USAGE, "--combine %s: %zu weights for %zu models (-m)", how, n,
+				  S.models.n);
+	if (!(C.wsum != 0))
+		return ml_err_set(err, ML_ERR_USAGE, "--combine %s: the weights add up to 0", how);
+	return 0;
+}
 
 /* f(p[0], ..., p[n-1]); a missing prediction makes the result missing. */
 static double combine(double *p, size_t n)
@@ -79,7 +176,7 @@ static double combine(double *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (isnan(p[i]))
 			return NAN;
-	switch ((enum combine)S.combine) {
+	switch (C.how) {
 	case COMBINE_MAX:
 		for (size_t i = 1; i < n; i++)
 			acc = p[i] > acc ? p[i] : acc;
@@ -91,30 +188,163 @@ static double combine(double *p, size_t n)
 	case COMBINE_MEDIAN:
 		ml_sort_doubles(p, n);
 		return n % 2 ? p[n / 2] : (p[n / 2 - 1] + p[n / 2]) / 2;
+	case COMBINE_WEIGHTED:
+		acc = 0;
+		for (size_t i = 0; i < n; i++)
+			acc += C.w[i] * p[i];
+		return acc / C.wsum;
 	case COMBINE_SUM:
 	case COMBINE_MEAN:
 		for (size_t i = 1; i < n; i++)
 			acc += p[i];
-		return S.combine == COMBINE_SUM ? acc : acc / (double)n;
+		return C.how == COMBINE_SUM ? acc : acc / (double)n;
+	case COMBINE_PLUGIN:
+		break;
 	}
 	return NAN;
+}
+
+static int combine_batch(struct scoring *sc, size_t n, struct ml_err *err)
+{
+	const struct ensemble *e = sc->e;
+	double p[MAX_MODELS];
+	if (e->plugin) {
+		const double *preds[MAX_MODELS];
+		for (size_t i = 0; i < e->nmodels; i++)
+			preds[i] = sc->mpred[i];
+		if (e->plugin->combine(e->nmodels, n, preds, sc->pred, err) < 0)
+			return ml_err_prefix(err, "combiner plugin %s", C.plugin);
+		return 0;
+	}
+	for (size_t row = 0; row < n; row++) {
+		for (size_t i = 0; i < e->nmodels; i++)
+			p[i] = sc->mpred[i][row];
+		sc->pred[row] = combine(p, e->nmodels);
+	}
+	return 0;
+}
+
+/* ---- writing rows ---- */
+
+/* The record as read, without its line end. */
+static const char *raw_row(const struct ml_batch *b, size_t r, size_t *len)
+{
+	const char *s = b->raw.data + b->raw_off[r];
+	size_t n = b->raw_len[r];
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	*len = n;
+	return s;
+}
+
+/* {"prediction_1":..,"prediction":..}: the NDJSON join's "SageMakerOutput". */
+static void smo_text(const struct scoring *sc, size_t r, struct ml_buf *out)
+{
+	char num[ML_NUM_BUFSZ];
+	ml_buf_adds(out, "{");
+	for (size_t i = 0; S.each && sc->e->nmodels > 1 && i < sc->e->nmodels; i++) {
+		ml_buf_printf(out, "\"prediction_%zu\":", i + 1);
+		ml_buf_adds(out, ml_fmt_double(sc->mpred[i][r], num) ? num : "null");
+		ml_buf_adds(out, ",");
+	}
+	ml_buf_adds(out, "\"prediction\":");
+	ml_buf_adds(out, ml_fmt_double(sc->pred[r], num) ? num : "null");
+	ml_buf_adds(out, "}");
+}
+
+/* NDJSON join: the input object with "SageMakerOutput" added as its last member. */
+static int write_joined_object(struct ml_writer *w, const struct scoring *sc, size_t r, struct ml_buf *line,
+			       struct ml_err *err)
+{
+	size_t n;
+	const char *s = raw_row(&sc->b, r, &n);
+	if (!n || s[n - 1] != '}')
+		return ml_err_set(err, ML_ERR_DATA, "line %llu: not a JSON object to join with",
+				  (unsigned long long)sc->b.line[r]);
+	size_t body = n - 1, k = body;
+	while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == '\t' || s[k - 1] == '\n' || s[k - 1] == '\r'))
+		k--;
+	ml_buf_reset(line);
+	ml_buf_add(line, s, body);
+	if (k > 0 && s[k - 1] != '{')
+		ml_buf_adds(line, ",");
+	ml_buf_adds(line, "\"SageMakerOutput\":");
+	smo_text(sc, r, line);
+	if (ml_buf_adds(line, "}\n") < 0)
+		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory joining line %llu",
+				  (unsigned long long)sc->b.line[r]);
+	return ml_writer_row_raw(w, line->data, line->len, err);
+}
+
+static int write_item(struct ml_writer *w, const struct scoring *sc, const struct item *it, size_t r,
+		      struct ml_buf *tmp, struct ml_err *err)
+{
+	size_t n;
+	const char *s;
+	switch (it->kind) {
+	case ITEM_CELL:
+		return ml_writer_cell(w, &sc->b, it->i, r, err);
+	case ITEM_EACH:
+		return ml_writer_num(w, sc->mpred[it->i][r], err);
+	case ITEM_PRED:
+		return ml_writer_num(w, sc->pred[r], err);
+	case ITEM_INPUT:
+		s = raw_row(&sc->b, r, &n);
+		return ml_writer_verbatim(w, s, n, err);
+	case ITEM_SMO:
+		ml_buf_reset(tmp);
+		smo_text(sc, r, tmp);
+		return ml_writer_verbatim(w, tmp->data, tmp->len, err);
+	}
+	return ml_err_set(err, ML_ERR_INTERNAL, "unknown output field");
 }
 
 static int write_scored(struct ml_writer *w, size_t begin, size_t end, void *ctx, struct ml_err *err)
 {
 	const struct scoring *sc = ctx;
-	for (size_t r = begin; r < end; r++) {
-		for (size_t k = 0; k < S.keep.n; k++)
-			if (ml_writer_cell(w, &sc->b, (size_t)sc->keep_cols[k], r, err) < 0)
-				return -1;
-		for (size_t i = 0; S.each && sc->nmodels > 1 && i < sc->nmodels; i++)
-			if (ml_writer_num(w, sc->m[i].pred[r], err) < 0)
-				return -1;
-		if (ml_writer_num(w, sc->pred[r], err) < 0 || ml_writer_end_row(w, err) < 0)
-			return -1;
+	struct ml_buf tmp;
+	int rc = 0;
+	ml_buf_init(&tmp, (size_t)1 << 30);
+	for (size_t r = begin; r < end && rc == 0; r++) {
+		if (sc->join_raw && sc->out_fmt == ML_FMT_NDJSON) {
+			rc = write_joined_object(w, sc, r, &tmp, err);
+			continue;
+		}
+		for (size_t k = 0; k < sc->nitems && rc == 0; k++)
+			rc = write_item(w, sc, &sc->items[k], r, &tmp, err);
+		if (rc == 0)
+			rc = ml_writer_end_row(w, err);
 	}
-	return 0;
+	ml_buf_release(&tmp);
+	return rc;
 }
+
+/* --capture in batch mode: each sampled row is one inference. */
+static int capture_rows(struct scoring *sc, size_t n, struct ml_err *err)
+{
+	int json = sc->in_fmt == ML_FMT_NDJSON;
+	char num[ML_NUM_BUFSZ];
+	struct ml_buf out;
+	int rc = 0;
+	ml_buf_init(&out, (size_t)1 << 20);
+	for (size_t r = 0; r < n && rc == 0; r++) {
+		if (!ml_capture_sampled(sc->capture))
+			continue;
+		size_t len;
+		const char *in = raw_row(&sc->b, r, &len);
+		ml_buf_reset(&out);
+		if (json)
+			smo_text(sc, r, &out);
+		else
+			ml_buf_adds(&out, ml_fmt_double(sc->pred[r], num) ? num : "");
+		const char *type = json ? "application/jsonlines" : "text/csv";
+		rc = ml_capture_record(sc->capture, type, in, len, type, out.data ? out.data : "", out.len, err);
+	}
+	ml_buf_release(&out);
+	return rc;
+}
+
+/* ---- scoring ---- */
 
 static int reserve_rows(struct scoring *sc, size_t n, struct ml_err *err)
 {
@@ -123,12 +353,12 @@ static int reserve_rows(struct scoring *sc, size_t n, struct ml_err *err)
 	sc->cap = n;
 	free(sc->x);
 	free(sc->pred);
-	sc->x = ml_calloc(n * (sc->nfeatures_max ? sc->nfeatures_max : 1), sizeof *sc->x, err);
+	sc->x = ml_calloc(n * (sc->e->nfeatures_max ? sc->e->nfeatures_max : 1), sizeof *sc->x, err);
 	sc->pred = ml_calloc(n, sizeof *sc->pred, err);
-	for (size_t i = 0; i < sc->nmodels; i++) {
-		free(sc->m[i].pred);
-		sc->m[i].pred = ml_calloc(n, sizeof(double), err);
-		if (!sc->m[i].pred)
+	for (size_t i = 0; i < sc->e->nmodels; i++) {
+		free(sc->mpred[i]);
+		sc->mpred[i] = ml_calloc(n, sizeof(double), err);
+		if (!sc->mpred[i])
 			return -1;
 	}
 	return sc->x && sc->pred ? 0 : -1;
@@ -144,38 +374,37 @@ static int remember(struct scoring *sc, size_t n, struct ml_err *err)
 }
 
 /* One model over the batch: its recipe sees its own columns, in its own order. */
-static int predict_member(struct scoring *sc, struct member *mb, size_t n, struct ml_err *err)
+static int predict_member(struct scoring *sc, size_t i, size_t n, struct ml_err *err)
 {
+	const struct member *mb = &sc->e->m[i];
 	const struct ml_recipe *rc = mb->model->recipe;
 	size_t ncols = ml_recipe_input_schema(rc)->n;
 	for (size_t j = 0; j < ncols; j++)
-		mb->view[j] = sc->b.cols[mb->cols[j]];
+		sc->view[i][j] = sc->b.cols[mb->cols[j]];
 	struct ml_batch view = sc->b;
-	view.cols = mb->view;
+	view.cols = sc->view[i];
 	view.ncols = ncols;
 	struct ml_matrix x = { n, ml_recipe_nfeatures(rc), sc->x };
 	if (ml_recipe_apply(rc, &view, sc->x, NULL, err) < 0)
 		return -1;
-	return ml_model_predict(mb->model, &x, mb->pred, err);
+	return ml_model_predict(mb->model, &x, sc->mpred[i], err);
 }
 
 static int score_batches(struct ml_reader *r, struct scoring *sc, struct ml_err *err)
 {
 	long n;
-	double p[MAX_MODELS];
 	while ((n = ml_reader_read_batch(r, &sc->b, err)) > 0) {
+		if (sc->deadline > 0 && ml_serve_now() > sc->deadline)
+			return ml_err_set(err, ML_ERR_TEMPFAIL, "scoring took longer than %g s (--request-timeout)",
+					  S.request_timeout);
 		if (reserve_rows(sc, (size_t)n, err) < 0)
 			return -1;
-		for (size_t i = 0; i < sc->nmodels; i++)
-			if (predict_member(sc, &sc->m[i], (size_t)n, err) < 0)
+		for (size_t i = 0; i < sc->e->nmodels; i++)
+			if (predict_member(sc, i, (size_t)n, err) < 0)
 				return -1;
-		for (size_t row = 0; row < (size_t)n; row++) {
-			for (size_t i = 0; i < sc->nmodels; i++)
-				p[i] = sc->m[i].pred[row];
-			sc->pred[row] = combine(p, sc->nmodels);
-		}
-		if (ml_writer_rows_parallel(sc->w, (size_t)n, write_scored, sc, err) < 0 ||
-		    remember(sc, (size_t)n, err) < 0)
+		if (combine_batch(sc, (size_t)n, err) < 0 ||
+		    ml_writer_rows_parallel(sc->w, (size_t)n, write_scored, sc, err) < 0 ||
+		    remember(sc, (size_t)n, err) < 0 || (sc->capture && capture_rows(sc, (size_t)n, err) < 0))
 			return -1;
 	}
 	return n < 0 ? -1 : 0;
@@ -195,19 +424,21 @@ static void report_evaluation(const struct scoring *sc)
 	json_decref(j);
 }
 
+/* ---- the ensemble ---- */
+
 /*
  * The batch schema: every model's input columns once (by name; two models
  * may not read one column as different types), then the --keep columns.
  */
-static int union_schema(struct scoring *sc, struct ml_schema *u, struct ml_err *err)
+static int union_schema(struct ensemble *e, struct ml_err *err)
 {
-	if (ml_schema_copy(u, ml_recipe_input_schema(sc->m[0].model->recipe), err) < 0)
+	struct ml_schema *u = &e->u;
+	if (ml_schema_copy(u, ml_recipe_input_schema(e->m[0].model->recipe), err) < 0)
 		return -1;
-	for (size_t i = 0; i < sc->nmodels; i++) {
-		const struct ml_schema *in = ml_recipe_input_schema(sc->m[i].model->recipe);
-		sc->m[i].cols = ml_calloc(in->n + 1, sizeof *sc->m[i].cols, err);
-		sc->m[i].view = ml_calloc(in->n + 1, sizeof *sc->m[i].view, err);
-		if (!sc->m[i].cols || !sc->m[i].view)
+	for (size_t i = 0; i < e->nmodels; i++) {
+		const struct ml_schema *in = ml_recipe_input_schema(e->m[i].model->recipe);
+		e->m[i].cols = ml_calloc(in->n + 1, sizeof *e->m[i].cols, err);
+		if (!e->m[i].cols)
 			return -1;
 		for (size_t j = 0; j < in->n; j++) {
 			long at = ml_schema_find(u, in->cols[j].name);
@@ -219,23 +450,290 @@ static int union_schema(struct scoring *sc, struct ml_schema *u, struct ml_err *
 				return -1;
 			if (at >= 0 && in->cols[j].role == ML_ROLE_FEATURE)
 				u->cols[at].role = ML_ROLE_FEATURE;
-			sc->m[i].cols[j] = (size_t)(at >= 0 ? at : (long)u->n - 1);
+			e->m[i].cols[j] = (size_t)(at >= 0 ? at : (long)u->n - 1);
 		}
-		size_t nf = ml_recipe_nfeatures(sc->m[i].model->recipe);
-		sc->nfeatures_max = nf > sc->nfeatures_max ? nf : sc->nfeatures_max;
+		size_t nf = ml_recipe_nfeatures(e->m[i].model->recipe);
+		e->nfeatures_max = nf > e->nfeatures_max ? nf : e->nfeatures_max;
 	}
-	return ml_schema_add_kept(u, S.keep.items, S.keep.n, sc->keep_cols, err);
+	e->nmodel_cols = u->n;
+	return ml_schema_add_kept(u, S.keep.items, S.keep.n, e->keep_cols, err);
+}
+
+static void ensemble_free(struct ensemble *e)
+{
+	if (!e)
+		return;
+	for (size_t i = 0; i < e->nmodels; i++) {
+		ml_model_free(e->m[i].model);
+		free(e->m[i].cols);
+	}
+	ml_schema_release(&e->u);
+	free(e->keep_cols);
+	free(e);
+}
+
+static struct ensemble *ensemble_load(struct ml_err *err)
+{
+	struct ensemble *e = ml_calloc(1, sizeof *e, err);
+	if (!e)
+		return NULL;
+	e->refs = 1;
+	ml_schema_init(&e->u);
+	if (!(e->keep_cols = ml_calloc(S.keep.n + 1, sizeof *e->keep_cols, err)))
+		goto fail;
+	for (size_t i = 0; i < S.models.n; i++) {
+		if (!(e->m[i].model = ml_model_load_features(S.models.items[i], &S.features, err)))
+			goto fail;
+		e->nmodels++;
+	}
+	if (union_schema(e, err) < 0)
+		goto fail;
+	if (C.how == COMBINE_PLUGIN) {
+		const struct ml_plugin *p = ml_plugin_load(ML_PLUGIN_COMBINER, C.plugin, err);
+		if (!p)
+			goto fail;
+		e->plugin = p->ops.combine;
+		if (!e->plugin || e->plugin->size < sizeof *e->plugin || !e->plugin->combine) {
+			ml_err_set(err, ML_ERR_UNAVAILABLE, "combiner plugin %s has no combine function", C.plugin);
+			goto fail;
+		}
+	}
+	return e;
+fail:
+	ensemble_free(e);
+	return NULL;
+}
+
+/* ---- binding an input: filters ---- */
+
+static size_t count_features(const struct ensemble *e)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < e->nmodel_cols; i++)
+		n += e->u.cols[i].role == ML_ROLE_FEATURE;
+	return n;
+}
+
+static int hide_column(struct ml_schema *s, size_t i, struct ml_err *err)
+{
+	char *name = ml_malloc(strlen(s->cols[i].name) + sizeof HIDDEN, err);
+	if (!name)
+		return -1;
+	strcpy(name, HIDDEN);
+	strcat(name, s->cols[i].name);
+	free(s->cols[i].name);
+	s->cols[i].name = name;
+	return 0;
+}
+
+static int rename_column(struct ml_schema *s, size_t i, const char *to, struct ml_err *err)
+{
+	char *name = ml_strdup(to, err);
+	if (!name)
+		return -1;
+	free(s->cols[i].name);
+	s->cols[i].name = name;
+	return 0;
+}
+
+/* The reader's column names, borrowed. */
+static const char **column_names(const struct ml_reader *r, struct ml_err *err)
+{
+	size_t n = ml_reader_ncols(r);
+	const char **names = ml_calloc(n + 1, sizeof *names, err);
+	for (size_t i = 0; names && i < n; i++)
+		names[i] = ml_reader_colname(r, i);
+	return names;
+}
+
+/*
+ * --input-filter: the model columns of sc->bound are renamed to the input
+ * fields the filter picks.  By name (a CSV header, NDJSON keys) a feature
+ * the filter leaves out is hidden; positionally (headerless CSV) the picked
+ * fields are the features in order.  A hidden feature is an error unless
+ * --allow-missing-columns.
+ */
+static int apply_input_filter(struct scoring *sc, const struct ml_reader *r, const char *name, struct ml_err *err)
+{
+	static const struct ml_jpath all = { "$" };
+	const struct ml_jpath *jp = C.have_in ? &C.in : &all;
+	struct ml_schema *s = &sc->bound;
+	size_t n = ml_reader_ncols(r), k = 0, f = 0;
+	const char **names = column_names(r, err);
+	size_t *sel = names ? ml_calloc(ml_jpath_max_select(jp, n), sizeof *sel, err) : NULL;
+	int rc = -1;
+	if (!sel)
+		goto out;
+	if (!ml_jpath_is_flat(jp)) {
+		ml_err_set(err, ML_ERR_UNAVAILABLE,
+			   "--input-filter '%s': selecting inside a JSON member is not supported yet", jp->text);
+		goto out;
+	}
+	if (ml_jpath_select(jp, names, n, sel, &k, err) < 0)
+		goto out;
+	for (size_t i = 0; i < sc->e->nmodel_cols; i++) {
+		if (s->cols[i].role != ML_ROLE_FEATURE)
+			continue;
+		int picked = 0;
+		if (sc->positional && f < k) {
+			if (rename_column(s, i, names[sel[f]], err) < 0)
+				goto out;
+			picked = 1;
+		}
+		for (size_t j = 0; !sc->positional && j < k && !picked; j++)
+			picked = !strcmp(names[sel[j]], s->cols[i].name);
+		f++;
+		if (picked)
+			continue;
+		if (!S.allow_missing && !C.have_in) {
+			ml_err_set(err, ML_ERR_DATA, "%s: rows have %zu fields; the model reads %zu features (\"%s\" is #%zu)",
+				   name, k, sc->e->nmodel_cols ? count_features(sc->e) : 0, s->cols[i].name, f);
+			goto out;
+		}
+		if (!S.allow_missing) {
+			ml_err_set(err, ML_ERR_DATA,
+				   "%s: --input-filter '%s' leaves out column \"%s\" that the model reads "
+				   "(--allow-missing-columns scores it as missing)",
+				   name, jp->text, s->cols[i].name);
+			goto out;
+		}
+		if (hide_column(s, i, err) < 0)
+			goto out;
+	}
+	if (sc->positional && k > f) {
+		if (C.have_in)
+			ml_err_set(err, ML_ERR_DATA, "%s: --input-filter '%s' picks %zu fields; the model reads %zu features",
+				   name, jp->text, k, f);
+		else
+			ml_err_set(err, ML_ERR_DATA, "%s: rows have %zu fields; the model reads %zu features", name, k, f);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(names);
+	free(sel);
+	return rc;
+}
+
+static int add_item(struct scoring *sc, enum item_kind kind, size_t i, const char *name, struct ml_err *err)
+{
+	struct item *items = ml_realloc_array(sc->items, sc->nitems + 1, sizeof *items, err);
+	if (!items)
+		return -1;
+	sc->items = items;
+	sc->items[sc->nitems++] = (struct item){ kind, i };
+	return ml_strlist_push(&sc->names, name, err);
+}
+
+/* An input column written as it was read: a passthrough column of the batch. */
+static int add_input_cell(struct scoring *sc, const char *name, struct ml_err *err)
+{
+	char *names[1] = { (char *)name };
+	long col;
+	if (ml_schema_add_kept(&sc->bound, names, 1, &col, err) < 0)
+		return -1;
+	return add_item(sc, ITEM_CELL, (size_t)col, name, err);
+}
+
+/*
+ * What an output row holds before --output-filter: the input record (join)
+ * or the --keep columns, then each model's prediction and the combined one
+ * (or, joining NDJSON, "SageMakerOutput" holding them).  The names of these
+ * fields are what the output filter picks from.
+ */
+struct field {
+	enum item_kind kind;
+	size_t i;
+	const char *name;
+};
+
+static int output_fields(const struct scoring *sc, const struct ml_reader *r, struct field **out, size_t *n,
+			 char (*each)[32], struct ml_err *err)
+{
+	size_t ncols = S.join_source ? ml_reader_ncols(r) : S.keep.n, nm = sc->e->nmodels;
+	struct field *f = ml_calloc(ncols + nm + 2, sizeof *f, err);
+	size_t k = 0;
+	if (!f)
+		return -1;
+	for (size_t i = 0; i < ncols; i++)
+		f[k++] = S.join_source ? (struct field){ ITEM_INPUT, i, ml_reader_colname(r, i) }
+				       : (struct field){ ITEM_CELL, (size_t)sc->e->keep_cols[i], S.keep.items[i] };
+	if (S.join_source && sc->out_fmt == ML_FMT_NDJSON) {
+		f[k++] = (struct field){ ITEM_SMO, 0, "SageMakerOutput" };
+	} else {
+		for (size_t i = 0; S.each && nm > 1 && i < nm; i++) {
+			snprintf(each[i], sizeof each[i], "prediction_%zu", i + 1);
+			f[k++] = (struct field){ ITEM_EACH, i, each[i] };
+		}
+		f[k++] = (struct field){ ITEM_PRED, 0, "prediction" };
+	}
+	*out = f;
+	*n = k;
+	return 0;
+}
+
+static int plan_output(struct scoring *sc, const struct ml_reader *r, struct ml_err *err)
+{
+	char each[MAX_MODELS][32];
+	struct field *f = NULL;
+	size_t n, k = 0, *sel = NULL;
+	int rc = -1;
+	if (output_fields(sc, r, &f, &n, each, err) < 0)
+		return -1;
+	const char **names = ml_calloc(n + 1, sizeof *names, err);
+	for (size_t i = 0; names && i < n; i++)
+		names[i] = f[i].name;
+	if (!names)
+		goto out;
+	if (!C.have_out && S.join_source && sc->in_fmt == sc->out_fmt) {
+		/* The record as read, then the predictions (or SageMakerOutput). */
+		sc->join_raw = 1;
+		size_t ncols = ml_reader_ncols(r);
+		if (add_item(sc, ITEM_INPUT, 0, ncols ? names[0] : "", err) < 0)
+			goto out;
+		for (size_t i = 1; i < ncols; i++)
+			if (ml_strlist_push(&sc->names, names[i], err) < 0)
+				goto out;
+		for (size_t i = ncols; i < n; i++)
+			if (add_item(sc, f[i].kind, f[i].i, f[i].name, err) < 0)
+				goto out;
+		rc = 0;
+		goto out;
+	}
+	if (!(sel = ml_calloc(ml_jpath_max_select(&C.out, n), sizeof *sel, err)))
+		goto out;
+	if (C.have_out) {
+		if (ml_jpath_select(&C.out, names, n, sel, &k, err) < 0) {
+			ml_err_prefix(err, "--output-filter");
+			goto out;
+		}
+	} else {
+		for (k = 0; k < n; k++)
+			sel[k] = k;
+	}
+	for (size_t j = 0; j < k; j++) {
+		const struct field *x = &f[sel[j]];
+		if ((x->kind == ITEM_INPUT ? add_input_cell(sc, x->name, err)
+					   : add_item(sc, x->kind, x->i, x->name, err)) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(f);
+	free(names);
+	free(sel);
+	return rc;
 }
 
 /* --evaluate names the label every model was trained on: it is then read as a number. */
-static int label_column(const struct scoring *sc, const struct ml_schema *u, struct ml_reader *r,
-			const char *name, long *col, struct ml_err *err)
+static int label_column(struct scoring *sc, struct ml_reader *r, const char *name, struct ml_err *err)
 {
-	*col = -1;
+	const struct ensemble *e = sc->e;
+	sc->label_col = -1;
 	if (!S.evaluate)
 		return 0;
-	for (size_t i = 0; i < sc->nmodels; i++) {
-		const char *target = ml_recipe_target(sc->m[i].model->recipe);
+	for (size_t i = 0; i < e->nmodels; i++) {
+		const char *target = ml_recipe_target(e->m[i].model->recipe);
 		if (!target || strcmp(target, S.evaluate) != 0)
 			return ml_err_set(err, ML_ERR_USAGE, "--evaluate %s: %s was trained on %s%s%s", S.evaluate,
 					  S.models.items[i], target ? "\"" : "no label", target ? target : "",
@@ -243,102 +741,452 @@ static int label_column(const struct scoring *sc, const struct ml_schema *u, str
 	}
 	if (ml_reader_find_column(r, S.evaluate) < 0)
 		return ml_err_set(err, ML_ERR_DATA, "%s: no column \"%s\" to evaluate against", name, S.evaluate);
-	*col = ml_schema_find(u, S.evaluate);
+	sc->label_col = ml_schema_find(&sc->bound, S.evaluate);
 	return 0;
-}
-
-static int open_output(struct scoring *sc, const struct ml_reader *r, struct ml_err *err)
-{
-	struct ml_writer_opts wo;
-	if (ml_stream_cli_writer_opts(&stream, ml_reader_format(r), &wo, err) < 0 ||
-	    !(sc->w = ml_writer_open(S.output ? S.output : "-", &wo, err)))
-		return -1;
-	size_t n = 0, each = S.each && sc->nmodels > 1 ? sc->nmodels : 0;
-	const char **names = ml_calloc(S.keep.n + each + 1, sizeof *names, err);
-	char (*each_names)[32] = ml_calloc(each + 1, sizeof *each_names, err);
-	int rc = -1;
-	if (names && each_names) {
-		for (size_t k = 0; k < S.keep.n; k++)
-			names[n++] = S.keep.items[k];
-		for (size_t i = 0; i < each; i++) {
-			snprintf(each_names[i], sizeof each_names[i], "prediction_%zu", i + 1);
-			names[n++] = each_names[i];
-		}
-		names[n++] = "prediction";
-		rc = ml_writer_set_columns(sc->w, names, n, err);
-	}
-	free(names);
-	free(each_names);
-	return rc;
 }
 
 static int check_inputs(const struct scoring *sc, const struct ml_reader *r, const char *name,
 			struct ml_err *err)
 {
-	for (size_t i = 0; i < sc->nmodels; i++)
-		if (ml_recipe_check_input(sc->m[i].model->recipe, r, &S.keep, name, S.allow_missing, err) < 0)
+	if (C.have_in || sc->positional)
+		return 0;	/* apply_input_filter checked what the filter picks */
+	for (size_t i = 0; i < sc->e->nmodels; i++)
+		if (ml_recipe_check_input(sc->e->m[i].model->recipe, r, &S.keep, name, S.allow_missing, err) < 0)
 			return -1;
 	return 0;
 }
 
+/* Bind r to the ensemble as the filters say, and name the output columns. */
+static int plan(struct scoring *sc, struct ml_reader *r, const char *name, struct ml_err *err)
+{
+	sc->in_fmt = ml_reader_format(r);
+	if (ml_schema_copy(&sc->bound, &sc->e->u, err) < 0 || check_inputs(sc, r, name, err) < 0 ||
+	    ((C.have_in || sc->positional) && apply_input_filter(sc, r, name, err) < 0) ||
+	    plan_output(sc, r, err) < 0 || label_column(sc, r, name, err) < 0)
+		return -1;
+	for (size_t i = 0; i < sc->e->nmodels; i++) {
+		size_t ncols = ml_recipe_input_schema(sc->e->m[i].model->recipe)->n;
+		if (!(sc->view[i] = ml_calloc(ncols + 1, sizeof *sc->view[i], err)))
+			return -1;
+	}
+	return ml_reader_bind(r, &sc->bound, 1, err);
+}
+
 static void release_scoring(struct scoring *sc)
 {
-	for (size_t i = 0; i < sc->nmodels; i++) {
-		ml_model_free(sc->m[i].model);
-		free(sc->m[i].cols);
-		free(sc->m[i].view);
-		free(sc->m[i].pred);
+	for (size_t i = 0; sc->e && i < sc->e->nmodels; i++) {
+		free(sc->view[i]);
+		free(sc->mpred[i]);
 	}
 	ml_batch_release(&sc->b);
-	free(sc->keep_cols);
+	ml_schema_release(&sc->bound);
+	ml_strlist_clear(&sc->names);
+	free(sc->items);
 	free(sc->x);
 	free(sc->pred);
 	ml_pairs_release(&sc->evaluated);
 }
 
-static int score(struct scoring *sc, struct ml_reader *r, const char *name, struct ml_err *err)
+/* Bind, plan, then every batch; sc->w is opened (after the plan) unless given. */
+static int run(struct scoring *sc, struct ml_reader *r, const char *name, const struct ml_writer_opts *wo,
+	       struct ml_err *err)
 {
-	struct ml_schema u;
-	ml_schema_init(&u);
+	ml_schema_init(&sc->bound);
 	ml_batch_init(&sc->b);
+	sc->out_fmt = wo->format;
+	if (plan(sc, r, name, err) < 0)
+		return -1;
+	if (!sc->w && !(sc->w = ml_writer_open(S.output ? S.output : "-", wo, err)))
+		return -1;
+	if (ml_writer_set_columns(sc->w, (const char *const *)sc->names.items, sc->names.n, err) < 0)
+		return -1;
+	return score_batches(r, sc, err);
+}
+
+/* ---- batch mode ---- */
+
+static int score_stream(struct ensemble *e, struct ml_reader *r, const char *name, struct ml_err *err)
+{
+	struct scoring sc = { .e = e, .label_col = -1 };
+	struct ml_writer_opts wo;
 	int rc = -1;
-	sc->label_col = -1;
-	sc->keep_cols = ml_calloc(S.keep.n + 1, sizeof *sc->keep_cols, err);
-	if (sc->keep_cols && check_inputs(sc, r, name, err) == 0 && union_schema(sc, &u, err) == 0 &&
-	    label_column(sc, &u, r, name, &sc->label_col, err) == 0 && ml_reader_bind(r, &u, 1, err) == 0 &&
-	    open_output(sc, r, err) == 0)
-		rc = score_batches(r, sc, err);
-	if (sc->w) {
-		ml_stream_log_summary(r, sc->w);
-		if (ml_writer_close(sc->w, rc == 0, rc < 0 ? NULL : err) < 0)
+	sc.positional = C.have_in && stream.no_header;
+	if (S.capture && !(sc.capture = ml_capture_open(S.capture, S.capture_percent, err)))
+		return -1;
+	if (ml_stream_cli_writer_opts(&stream, ml_reader_format(r), &wo, err) == 0)
+		rc = run(&sc, r, name, &wo, err);
+	if (sc.w) {
+		ml_stream_log_summary(r, sc.w);
+		if (ml_writer_close(sc.w, rc == 0, rc < 0 ? NULL : err) < 0)
 			rc = -1;
 	}
-	if (rc == 0 && sc->label_col >= 0)
-		report_evaluation(sc);
-	ml_schema_release(&u);
+	if (sc.capture)
+		ml_info("captured %llu rows in %s", ml_capture_count(sc.capture), S.capture);
+	if (ml_capture_close(sc.capture, rc < 0 ? NULL : err) < 0)
+		rc = -1;
+	if (rc == 0 && sc.label_col >= 0)
+		report_evaluation(&sc);
+	release_scoring(&sc);
 	return rc;
 }
 
-static int load_models(struct scoring *sc, struct ml_err *err)
+static int score_files(struct ensemble *e, char **files, size_t n, struct ml_err *err)
 {
-	if (S.models.n > MAX_MODELS)
-		return ml_err_set(err, ML_ERR_USAGE, "at most %d models (-m), not %zu", MAX_MODELS, S.models.n);
-	for (size_t i = 0; i < S.models.n; i++) {
-		if (!(sc->m[i].model = ml_model_load_features(S.models.items[i], &S.features, err)))
-			return -1;
-		sc->nmodels++;
+	struct ml_reader_opts ro;
+	struct ml_reader *r = NULL;
+	int rc = -1;
+	if (ml_stream_cli_reader_opts(&stream, &ro, err) == 0) {
+		ro.keep_raw = S.join_source || S.capture;
+		r = ml_reader_open((const char *const *)files, n, &ro, err);
 	}
+	if (r)
+		rc = score_stream(e, r, n ? files[0] : "<stdin>", err);
+	ml_reader_close(r);
+	ensemble_free(e);
+	return rc;
+}
+
+/* ---- --serve: the same scoring per request ---- */
+
+static struct {
+	pthread_mutex_t lock;
+	struct ensemble *current;
+} Srv = { PTHREAD_MUTEX_INITIALIZER, NULL };
+
+static struct ensemble *acquire(void)
+{
+	pthread_mutex_lock(&Srv.lock);
+	struct ensemble *e = Srv.current;
+	e->refs++;
+	pthread_mutex_unlock(&Srv.lock);
+	return e;
+}
+
+/* The last request holding a replaced ensemble frees it. */
+static void release(struct ensemble *e)
+{
+	pthread_mutex_lock(&Srv.lock);
+	int last = --e->refs == 0;
+	pthread_mutex_unlock(&Srv.lock);
+	if (last)
+		ensemble_free(e);
+}
+
+/* SIGHUP: load the models anew, then swap; requests in flight keep the old ones. */
+static int serve_reload(void *ctx, struct ml_err *err)
+{
+	(void)ctx;
+	struct ensemble *e = ensemble_load(err);
+	if (!e)
+		return -1;
+	pthread_mutex_lock(&Srv.lock);
+	struct ensemble *old = Srv.current;
+	Srv.current = e;
+	pthread_mutex_unlock(&Srv.lock);
+	release(old);
 	return 0;
 }
 
-static int unsupported_options(void)
+enum media { MEDIA_NONE, MEDIA_CSV, MEDIA_JSON, MEDIA_JSONL, MEDIA_ANY };
+
+static const char *const media_names[] = { "", "text/csv", "application/json", "application/jsonlines" };
+
+/* One media type, parameters (";charset=...") and spaces ignored. */
+static enum media media_of(const char *s, size_t n)
 {
-	if (S.serve)
-		return ml_not_built_yet("the HTTP endpoint (--serve)");
-	if (S.capture)
-		return ml_not_built_yet("data capture (--capture)");
-	if (S.input_filter || S.output_filter || S.join_source)
-		return ml_not_built_yet("batch-transform filters (--input-filter, --output-filter, --join-source)");
+	static const struct {
+		const char *name;
+		enum media m;
+	} known[] = {
+		{ "text/csv", MEDIA_CSV },		{ "application/json", MEDIA_JSON },
+		{ "application/jsonlines", MEDIA_JSONL }, { "application/x-jsonlines", MEDIA_JSONL },
+		{ "application/x-ndjson", MEDIA_JSONL },  { "application/jsonl", MEDIA_JSONL },
+		{ "*/*", MEDIA_ANY },
+	};
+	const char *semi = memchr(s, ';', n);
+	if (semi)
+		n = (size_t)(semi - s);
+	while (n && (*s == ' ' || *s == '\t'))
+		s++, n--;
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+		if (strlen(known[i].name) == n && !strncasecmp(s, known[i].name, n))
+			return known[i].m;
+	return MEDIA_NONE;
+}
+
+/* The first type of Accept that we write; none given (or any): like the request. */
+static enum media accepted(const char *accept, enum media request)
+{
+	if (!accept || !*accept)
+		return request;
+	for (const char *p = accept; *p;) {
+		const char *end = strchr(p, ',');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		enum media m = media_of(p, n);
+		if (m != MEDIA_NONE)
+			return m == MEDIA_ANY ? request : m;
+		p += n + (end ? 1 : 0);
+	}
+	return MEDIA_NONE;
+}
+
+/* A JSON row as an NDJSON object: an array (or {"features": [...]}) holds the features in order. */
+static int json_row(const struct ensemble *e, json_t *row, size_t at, struct ml_buf *out, struct ml_err *err)
+{
+	json_t *values = json_is_array(row) ? row : NULL, *obj = row;
+	if (json_is_object(row) && json_object_size(row) == 1 && json_is_array(json_object_get(row, "features")))
+		values = json_object_get(row, "features");
+	if (!values && !json_is_object(row))
+		return ml_err_set(err, ML_ERR_DATA, "body: row %zu is neither an object nor an array", at);
+	if (values) {
+		size_t f = 0, n = json_array_size(values);
+		obj = json_object();
+		for (size_t i = 0; i < e->nmodel_cols; i++)
+			if (e->u.cols[i].role == ML_ROLE_FEATURE && f < n)
+				json_object_set(obj, e->u.cols[i].name, json_array_get(values, f++));
+			else if (e->u.cols[i].role == ML_ROLE_FEATURE)
+				f++;
+		if (n != f && (n > f || !S.allow_missing)) {
+			json_decref(obj);
+			return ml_err_set(err, ML_ERR_DATA, "body: row %zu has %zu values; the model reads %zu features",
+					  at, n, f);
+		}
+	}
+	char *text = json_dumps(obj, JSON_COMPACT);
+	int rc = text && ml_buf_adds(out, text) == 0 && ml_buf_addc(out, '\n') == 0 ? 0 : -1;
+	free(text);
+	if (obj != row)
+		json_decref(obj);
+	return rc < 0 ? ml_err_set(err, ML_ERR_INTERNAL, "out of memory converting the body") : 0;
+}
+
+static int json_parse_error(const json_error_t *je, size_t line, struct ml_err *err)
+{
+	return ml_err_set(err, ML_ERR_DATA, "body:%zu:%d: invalid JSON: %s", line ? line : (size_t)je->line,
+			  je->column, je->text);
+}
+
+/*
+ * application/json: an object (one row), an array of rows, or SageMaker's
+ * {"instances": [...]}; application/jsonlines: one row a line.  Rows become
+ * NDJSON objects for the reader.
+ */
+static int json_body(const struct ensemble *e, const char *body, size_t len, enum media m, struct ml_buf *out,
+		     struct ml_err *err)
+{
+	json_error_t je;
+	int rc = 0;
+	if (m == MEDIA_JSONL) {
+		size_t line = 0;
+		for (const char *p = body, *end = body + len; p < end && rc == 0; line++) {
+			const char *nl = memchr(p, '\n', (size_t)(end - p));
+			size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+			json_t *row = NULL;
+			if (strspn(p, " \t\r") < n) {
+				if (!(row = json_loadb(p, n, 0, &je)))
+					return json_parse_error(&je, line + 1, err);
+				rc = json_row(e, row, line + 1, out, err);
+				json_decref(row);
+			}
+			p += n + 1;
+		}
+		return rc;
+	}
+	json_t *root = json_loadb(body, len, 0, &je);
+	if (!root)
+		return json_parse_error(&je, 0, err);
+	json_t *rows = json_object_get(root, "instances");
+	rows = json_is_array(rows) ? rows : root;
+	json_t *first = json_array_get(rows, 0);
+	if (json_is_array(rows) && (json_is_array(first) || json_is_object(first))) {
+		for (size_t i = 0; i < json_array_size(rows) && rc == 0; i++)
+			rc = json_row(e, json_array_get(rows, i), i + 1, out, err);
+	} else {
+		rc = json_row(e, rows, 1, out, err);
+	}
+	json_decref(root);
+	return rc;
+}
+
+/* A CSV body has a header when its first line names a column the models read. */
+static struct ml_reader *open_body(const struct ensemble *e, const char *data, size_t len, enum media m,
+				   int *positional, struct ml_err *err)
+{
+	struct ml_reader_opts ro;
+	if (ml_stream_cli_reader_opts(&stream, &ro, err) < 0)
+		return NULL;
+	ro.format = m == MEDIA_CSV ? ML_FMT_CSV : ML_FMT_NDJSON;
+	ro.on_error = ML_ON_ERROR_FAIL;
+	ro.rejects = NULL;
+	ro.keep_raw = S.join_source;
+	ro.header = 0;
+	*positional = m == MEDIA_CSV;
+	size_t lines = 1;	/* batches no larger than the body: a one-row request allocates one row */
+	for (const char *p = data; (p = memchr(p, '\n', len - (size_t)(p - data))) != NULL; p++)
+		lines++;
+	if (lines < ro.batch_rows)
+		ro.batch_rows = lines;
+	struct ml_istream *in = ml_istream_mem(data, len, "body", err);
+	struct ml_reader *r = in ? ml_reader_open_stream(in, len, &ro, err) : NULL;
+	if (!r || m != MEDIA_CSV)
+		return r;
+	struct ml_record rec;
+	int header = 0;
+	if (ml_reader_mark(r, err) < 0 || ml_reader_next(r, &rec, err) < 0 || ml_reader_reset(r, err) < 0) {
+		ml_reader_close(r);
+		return NULL;
+	}
+	for (size_t i = 0; i < rec.nfields && !header; i++) {
+		char name[256];
+		size_t n = rec.fields[i].len < sizeof name - 1 ? rec.fields[i].len : sizeof name - 1;
+		memcpy(name, rec.fields[i].ptr, n);
+		name[n] = '\0';
+		long at = ml_schema_find(&e->u, name);
+		header = at >= 0 && (size_t)at < e->nmodel_cols;
+	}
+	if (!header)
+		return r;
+	ml_reader_close(r);
+	ro.header = 1;
+	*positional = 0;
+	in = ml_istream_mem(data, len, "body", err);
+	return in ? ml_reader_open_stream(in, len, &ro, err) : NULL;
+}
+
+static int http_status(const struct ml_err *err)
+{
+	switch (err->class) {
+	case ML_ERR_DATA:
+	case ML_ERR_USAGE:
+		return 400;
+	case ML_ERR_TEMPFAIL:
+	case ML_ERR_UNAVAILABLE:
+		return 503;
+	default:
+		return 500;
+	}
+}
+
+/* The rows written, as the response body: application/json wraps them in {"predictions": [...]}. */
+static int respond(struct ml_writer *w, enum media m, struct ml_serve_response *rs)
+{
+	size_t len;
+	const char *data = ml_writer_mem_data(w, &len);
+	rs->status = 200;
+	rs->content_type = media_names[m];
+	if (m != MEDIA_JSON)
+		return ml_buf_add(&rs->body, data, len);
+	int rc = ml_buf_adds(&rs->body, "{\"predictions\":[");
+	for (size_t i = 0; i < len && rc == 0; i++)
+		rc = ml_buf_addc(&rs->body, data[i] == '\n' ? (i + 1 < len ? ',' : ']') : data[i]);
+	return rc < 0 ? rc : ml_buf_adds(&rs->body, len ? "}\n" : "]}\n");
+}
+
+static void serve_invoke(void *ctx, const struct ml_serve_request *rq, struct ml_serve_response *rs)
+{
+	struct ml_err err = ML_ERR_INIT;
+	enum media in = rq->content_type ? media_of(rq->content_type, strlen(rq->content_type)) : MEDIA_NONE;
+	enum media out = accepted(rq->accept, in);
+	(void)ctx;
+	rs->status = in == MEDIA_NONE || in == MEDIA_ANY ? 415 : out == MEDIA_NONE ? 406 : rq->len == 0 ? 400 : 0;
+	if (rs->status) {
+		ml_buf_printf(&rs->body, rs->status == 415 ? "Content-Type %s is not scored: send text/csv, application/json or application/jsonlines\n"
+			      : rs->status == 406 ? "Accept %s: the answer can be text/csv, application/json or application/jsonlines\n"
+						  : "%s: the body is empty\n",
+			      rs->status == 415 ? (rq->content_type ? rq->content_type : "(none)") : rs->status == 406 ? rq->accept : "POST /invocations");
+		return;
+	}
+	struct ensemble *e = acquire();
+	struct scoring sc = { .e = e, .label_col = -1, .deadline = rq->deadline };
+	struct ml_buf rows;
+	struct ml_reader *r = NULL;
+	ml_buf_init(&rows, (size_t)S.max_request * 4 + 4096);
+	const char *data = rq->body;
+	size_t len = rq->len;
+	struct ml_writer_opts wo;
+	ml_writer_opts_init(&wo);
+	wo.format = out == MEDIA_CSV ? ML_FMT_CSV : ML_FMT_NDJSON;
+	wo.header = 0;
+	int rc = 0;
+	if (in != MEDIA_CSV && (rc = json_body(e, rq->body, rq->len, in, &rows, &err)) == 0) {
+		data = rows.data ? rows.data : "";
+		len = rows.len;
+	}
+	if (rc == 0 && (!(r = open_body(e, data, len, in, &sc.positional, &err)) ||
+			!(sc.w = ml_writer_open_mem(&wo, &err)) || run(&sc, r, "body", &wo, &err) < 0))
+		rc = -1;
+	if (rc == 0 && respond(sc.w, out, rs) < 0) {
+		ml_buf_reset(&rs->body);
+		ml_err_set(&err, ML_ERR_INTERNAL, "out of memory for the response");
+		rc = -1;
+	}
+	if (rc < 0) {
+		rs->status = http_status(&err);
+		rs->content_type = "text/plain; charset=utf-8";
+		ml_buf_reset(&rs->body);
+		ml_buf_printf(&rs->body, "%s\n", err.msg);
+		if (rs->status >= 500)
+			ml_error("%s", err.msg);
+	}
+	ml_writer_close(sc.w, 0, NULL);
+	ml_reader_close(r);
+	release_scoring(&sc);
+	ml_buf_release(&rows);
+	release(e);
+}
+
+static int serve(struct ensemble *e, struct ml_err *err)
+{
+	struct ml_capture *cap = NULL;
+	if (S.capture && !(cap = ml_capture_open(S.capture, S.capture_percent, err))) {
+		ensemble_free(e);
+		return -1;
+	}
+	Srv.current = e;
+	ml_progress_set_mode(0);		/* no progress line per request */
+	ml_set_threads((long)ml_threads());	/* counted once, not per request */
+	const struct ml_serve_opts o = { S.serve, (size_t)S.max_request, S.request_timeout, ml_threads(), cap };
+	const struct ml_serve_ops ops = { serve_invoke, serve_reload };
+	int rc = ml_serve_run(&o, &ops, NULL, err);
+	if (ml_capture_close(cap, rc < 0 ? NULL : err) < 0)
+		rc = -1;
+	release(Srv.current);
+	return rc;
+}
+
+/* ---- the command ---- */
+
+static int parse_options(int noperands, struct ml_err *err)
+{
+	if (S.serve && noperands)
+		return ml_err_set(err, ML_ERR_USAGE, "--serve answers requests; it reads no FILE operands");
+	if (S.serve && (S.evaluate || S.output))
+		return ml_err_set(err, ML_ERR_USAGE, "--serve answers requests: --%s does not apply",
+				  S.evaluate ? "evaluate" : "output");
+	if (S.join_source && S.keep.n)
+		return ml_err_set(err, ML_ERR_USAGE, "--keep with --join-source input: the joined input has every column");
+	if (!(S.request_timeout > 0))
+		return ml_err_set(err, ML_ERR_USAGE, "--request-timeout must be more than 0 seconds");
+	if (!(S.capture_percent >= 0 && S.capture_percent <= 100))
+		return ml_err_set(err, ML_ERR_USAGE, "--capture-percent must be 0 to 100, not %g", S.capture_percent);
+	if (parse_combine(err) < 0)
+		return -1;
+	if (S.input_filter) {
+		if (ml_jpath_parse(S.input_filter, &C.in, err) < 0)
+			return ml_err_prefix(err, "--input-filter");
+		C.have_in = !ml_jpath_is_all(&C.in);
+	}
+	if (S.output_filter) {
+		if (ml_jpath_parse(S.output_filter, &C.out, err) < 0)
+			return ml_err_prefix(err, "--output-filter");
+		C.have_out = !ml_jpath_is_all(&C.out);
+		if (!ml_jpath_is_flat(&C.out))
+			return ml_err_set(err, ML_ERR_UNAVAILABLE,
+					  "--output-filter '%s': selecting inside a member is not supported yet",
+					  S.output_filter);
+	}
 	return 0;
 }
 
@@ -349,12 +1197,16 @@ static int cmd_score(int argc, char **argv)
 	const struct ml_opt *tables[] = { score_opts, ml_stream_cli_options(&stream), NULL };
 	static const char summary[] =
 		"Predict for every row of FILEs or standard input with the model's own recipe,\n"
-		"writing the --keep columns and a prediction column, in the input's order.";
+		"writing the --keep columns and a prediction column, in the input's order;\n"
+		"or answer HTTP requests as a SageMaker inference container (--serve).";
 	static const char epilog[] = "Examples:\n"
 				     "  ml-score -m model.json --keep id < cars.csv > predictions.csv\n"
-				     "  ml-score -m model.json --evaluate price < test.csv > /dev/null\n";
+				     "  ml-score -m model.json --evaluate price < test.csv > /dev/null\n"
+				     "  ml-score -m model.json --input-filter '$[1:]' --join-source input < ids.csv\n"
+				     "  ml-score -m a.json -m b.json --combine max --serve 127.0.0.1:8080 --capture cap/\n";
 	const struct ml_cli cli = { .tool = "ml-score", .section = "score",
-				    .synopsis = "ml-score [OPTION]... -m MODEL [FILE]...",
+				    .synopsis = "ml-score [OPTION]... -m MODEL [FILE]...\n"
+						"ml-score [OPTION]... -m MODEL --serve ADDR:PORT",
 				    .summary = summary, .tables = tables, .epilog = epilog };
 	int first;
 	int status = ml_cli_parse(&cli, argc, argv, &first, &err);
@@ -362,18 +1214,18 @@ static int cmd_score(int argc, char **argv)
 		return ml_cli_exit(status, &err);
 	if (S.models.n == 0)
 		return ml_usage_error("a model is required: -m MODEL");
-	int rc = unsupported_options();
-	if (rc)
-		return rc;
-	struct scoring sc = { 0 };
-	struct ml_reader_opts ro;
-	struct ml_reader *r = NULL;
-	if (load_models(&sc, &err) < 0 || ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 ||
-	    !(r = ml_reader_open((const char *const *)argv + first, (size_t)(argc - first), &ro, &err)) ||
-	    score(&sc, r, first < argc ? argv[first] : "<stdin>", &err) < 0)
+	if (S.models.n > MAX_MODELS)
+		return ml_usage_error("at most %d models (-m), not %zu", MAX_MODELS, S.models.n);
+	int rc = 0;
+	struct ensemble *e = NULL;
+	if (parse_options(argc - first, &err) < 0 || !(e = ensemble_load(&err)))
 		rc = ml_fail(&err);
-	ml_reader_close(r);
-	release_scoring(&sc);
+	else if (S.serve)
+		rc = serve(e, &err) < 0 ? ml_fail(&err) : 0;
+	else
+		rc = score_files(e, argv + first, (size_t)(argc - first), &err) < 0 ? ml_fail(&err) : 0;
+	ml_jpath_release(&C.in);
+	ml_jpath_release(&C.out);
 	return rc;
 }
 

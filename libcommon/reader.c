@@ -132,7 +132,7 @@ static int make_room(struct ml_reader *r, size_t want, struct ml_err *err)
 	if (room(r) >= want)
 		return 0;
 	/* A mark keeps a sample buffered, so it may hold several records. */
-	size_t limit = r->opts.max_record * (r->marked ? 4 : 1) + READ_CHUNK;
+	size_t limit = r->opts.max_record * (r->marked ? 4 : 1) + r->chunk;
 	if (r->end >= limit)
 		return too_long(r, r->line, err);
 	if (want > limit - r->end)
@@ -156,7 +156,7 @@ static int make_room(struct ml_reader *r, size_t want, struct ml_err *err)
 static int fill(struct ml_reader *r, struct ml_err *err)
 {
 	size_t pending = r->end - r->pos;
-	size_t want = pending > READ_CHUNK ? pending : READ_CHUNK;
+	size_t want = pending > r->chunk ? pending : r->chunk;
 	if (make_room(r, want, err) < 0)
 		return -1;
 	size_t got = 0;
@@ -486,7 +486,7 @@ static int copy_uris(struct ml_reader *r, const char *const *uris, size_t n)
 }
 
 static struct ml_reader *reader_open(const char *const *uris, size_t n, struct ml_istream *given,
-				     const struct ml_reader_opts *opts, struct ml_err *err)
+				     size_t size_hint, const struct ml_reader_opts *opts, struct ml_err *err)
 {
 	struct ml_reader *r = ml_calloc(1, sizeof *r, err);
 	if (!r) {
@@ -494,6 +494,7 @@ static struct ml_reader *reader_open(const char *const *uris, size_t n, struct m
 		return NULL;
 	}
 	r->given = given;
+	r->chunk = size_hint && size_hint < READ_CHUNK ? size_hint + 1 : READ_CHUNK;
 	r->opts = *opts;
 	if (!r->opts.batch_rows)
 		r->opts.batch_rows = DEFAULT_BATCH_ROWS;
@@ -503,7 +504,7 @@ static struct ml_reader *reader_open(const char *const *uris, size_t n, struct m
 	ml_buf_init(&r->scratch, r->opts.max_record);
 	ml_buf_init(&r->header_raw, r->opts.max_record);
 	r->colindex = ml_dict_new(MAX_COLUMNS, err);
-	if (!r->colindex || copy_uris(r, uris, n) < 0 || make_room(r, READ_CHUNK, err) < 0)
+	if (!r->colindex || copy_uris(r, uris, n) < 0 || make_room(r, r->chunk, err) < 0)
 		goto fail;
 	if (open_input(r, 0, err) < 0)
 		goto fail;
@@ -527,13 +528,13 @@ fail:
 struct ml_reader *ml_reader_open(const char *const *uris, size_t n, const struct ml_reader_opts *opts,
 				 struct ml_err *err)
 {
-	return reader_open(uris, n, NULL, opts, err);
+	return reader_open(uris, n, NULL, 0, opts, err);
 }
 
-struct ml_reader *ml_reader_open_stream(struct ml_istream *in, const struct ml_reader_opts *opts,
+struct ml_reader *ml_reader_open_stream(struct ml_istream *in, size_t size_hint, const struct ml_reader_opts *opts,
 					struct ml_err *err)
 {
-	return reader_open(NULL, 0, in, opts, err);
+	return reader_open(NULL, 0, in, size_hint, opts, err);
 }
 
 /* ---- mark / reset ---- */

@@ -34,6 +34,7 @@ struct ml_reader {
 	size_t nuris, cur;
 	struct ml_istream *in;
 	struct ml_istream *given;	/* ml_reader_open_stream's input, until opened */
+	size_t chunk;			/* bytes read at a time (less for a small stream) */
 	const char *name;		/* current input for messages */
 	int at_eof;			/* current input fully buffered */
 

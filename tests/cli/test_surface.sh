@@ -213,7 +213,6 @@ not_built() { # name cmd...
 	expect_match "$err" 'is not supported yet' "$name says it is not supported yet"
 	expect_eq "$out" "" "$name writes nothing on stdout"
 }
-not_built "ml-score -m x.json --serve" ml-score -m x.json --serve 127.0.0.1:0
 not_built "ml-drift --merge" ml-drift --baseline d --merge
 not_built "ml-baseline --ground-truth" ml-baseline --model-quality --label price --prediction p --ground-truth g --join-on id
 

@@ -102,9 +102,13 @@ struct ml_reader;
 struct ml_reader *ml_reader_open(const char *const *uris, size_t n,
 				 const struct ml_reader_opts *opts, struct ml_err *err);
 void ml_reader_close(struct ml_reader *r);
-/* The same over one stream the reader owns (closes), e.g. ml_istream_mem(). */
+/*
+ * The same over one stream the reader owns (closes), e.g. ml_istream_mem();
+ * size_hint, the bytes it holds if known (else 0), keeps the buffer of a
+ * small stream small (one request's body).
+ */
 struct ml_istream;
-struct ml_reader *ml_reader_open_stream(struct ml_istream *in, const struct ml_reader_opts *opts,
+struct ml_reader *ml_reader_open_stream(struct ml_istream *in, size_t size_hint, const struct ml_reader_opts *opts,
 					struct ml_err *err);
 
 enum ml_format ml_reader_format(const struct ml_reader *r);
