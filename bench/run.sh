@@ -14,6 +14,8 @@
 #   gbtree          bench/gbtree.sh: ml-train -a gbtree vs the xgboost CLI,
 #                   scoring kernel vs inplace_predict, ml-score vs pandas +
 #                   XGBoost and mawk, ml-score's memory over 1M and 10M rows
+#   endpoint        bench/serve.sh: ml-score --serve vs a Python endpoint
+#                   calling XGBoost, wrk with one-row CSV requests
 #
 # Times are the best of BENCH_RUNS (default 5) alternating runs.  Later
 # issues add their benchmarks (scoring, training) to this script.
@@ -101,3 +103,4 @@ if [ "$GB" != 0 ]; then
 fi
 
 bench/gbtree.sh
+bench/serve.sh
