@@ -47,7 +47,43 @@ struct pass {
 	int hessian;
 	size_t chunks;
 	double *f, *g, *h, *z;	/* per chunk: 1, q, q x q (lower), q scratch */
+	const double *dir;	/* ray_chunk: u - theta */
+	double *r, *sl;		/* ray_chunk: per row, the residual at theta and its slope along dir */
 };
+
+/* Residuals and their slopes along the step, so the line search costs O(n), not O(np). */
+static int ray_chunk(size_t k, void *arg, struct ml_err *err)
+{
+	(void)err;
+	struct pass *ps = arg;
+	const struct lin_data *d = ps->d;
+	size_t p = d->p, q = ps->q, begin = d->n * k / ps->chunks, end = d->n * (k + 1) / ps->chunks;
+	double *z = ps->z + k * q;
+	if (q > p)
+		z[p] = 1;
+	for (size_t i = begin; i < end; i++) {
+		lin_zrow(d, i, z);
+		double r = lin_t(d, i), sl = 0;
+		for (size_t j = 0; j < q; j++) {
+			r -= ps->theta[j] * z[j];
+			sl += ps->dir[j] * z[j];
+		}
+		ps->r[i] = r;
+		ps->sl[i] = sl;
+	}
+	return 0;
+}
+
+/* The smoothed mean loss at theta + step dir, from ray_chunk's arrays. */
+static double ray_loss(const struct pass *ps, double step)
+{
+	double a = ps->s->alpha, beta = ps->s->beta, e = ps->s->e, f = 0;
+	for (size_t i = 0; i < ps->d->n; i++) {
+		double r = ps->r[i] - step * ps->sl[i], ar = fabs(r);
+		f += (ar <= e ? a * r * r / (2 * e) : a * (ar - e / 2)) + beta * r;
+	}
+	return f / (double)ps->d->n;
+}
 
 static int pass_chunk(size_t k, void *arg, struct ml_err *err)
 {
@@ -96,7 +132,7 @@ struct newton {
 	const struct lin_variant *v;
 	size_t p, q;
 	unsigned char *active;	/* q: a constant feature's weight stays 0 */
-	double *theta, *trial, *u, *g, *h, *hd, *l, *vq;
+	double *theta, *trial, *u, *g, *h, *hd, *l, *vq, *dir;
 	struct pass ps;
 };
 
@@ -243,13 +279,20 @@ static int stage(struct newton *nt, const struct smooth *s, long *steps, struct 
 			pred += nt->v->l1 * (fabs(nt->u[j]) - fabs(nt->theta[j]));
 		if (!(pred < -1e-15 * fmax(fabs(f), 1e-12)))
 			break;
+		for (size_t j = 0; j < q; j++)
+			nt->dir[j] = nt->u[j] - nt->theta[j];
+		nt->ps.theta = nt->theta;
+		nt->ps.s = s;
+		if (ml_parallel_for(nt->ps.chunks, nt->d->n * q, ray_chunk, &nt->ps, err) < 0)
+			return -1;
 		double step = 1, fn = f;
 		int halvings = 0, accepted = 0;
 		for (; halvings < 60; halvings++, step /= 2) {
 			for (size_t j = 0; j < q; j++)
-				nt->trial[j] = nt->theta[j] + step * (nt->u[j] - nt->theta[j]);
-			if (evaluate(nt, nt->trial, s, 0, &fn, err) < 0)
-				return -1;
+				nt->trial[j] = nt->theta[j] + step * nt->dir[j];
+			fn = ray_loss(&nt->ps, step);
+			for (size_t j = 0; j < p; j++)
+				fn += nt->v->wd * nt->trial[j] * nt->trial[j] + nt->v->l1 * fabs(nt->trial[j]);
 			if (fn <= f + 1e-4 * step * pred) {
 				accepted = 1;
 				break;
@@ -283,15 +326,17 @@ int lin_newton(const struct lin_data *d, const struct lin_loss *l, int fit_inter
 			     ml_calloc(q + 1, sizeof(double), err), ml_calloc(q + 1, sizeof(double), err),
 			     ml_calloc(q + 1, sizeof(double), err), ml_calloc(q * q + 1, sizeof(double), err),
 			     ml_calloc(q * q + 1, sizeof(double), err), ml_calloc(q * q + 1, sizeof(double), err),
-			     ml_calloc(q + 1, sizeof(double), err),
+			     ml_calloc(q + 1, sizeof(double), err), ml_calloc(q + 1, sizeof(double), err),
 			     { d, NULL, NULL, q, 0, chunks, ml_calloc(chunks, sizeof(double), err),
 			       ml_calloc(chunks * q + 1, sizeof(double), err),
 			       ml_calloc(chunks * q * q + 1, sizeof(double), err),
-			       ml_calloc(chunks * q + 1, sizeof(double), err) } };
+			       ml_calloc(chunks * q + 1, sizeof(double), err), NULL,
+			       ml_malloc((d->n + 1) * sizeof(double), err), ml_malloc((d->n + 1) * sizeof(double), err) } };
+	nt.ps.dir = nt.dir;
 	double *t = ml_malloc((d->n + 1) * sizeof *t, err);
 	int rc = -1;
-	if (!nt.active || !nt.theta || !nt.trial || !nt.u || !nt.g || !nt.h || !nt.hd || !nt.l || !nt.vq ||
-	    !nt.ps.f || !nt.ps.g || !nt.ps.h || !nt.ps.z || !t)
+	if (!nt.active || !nt.theta || !nt.trial || !nt.u || !nt.g || !nt.h || !nt.hd || !nt.l || !nt.vq || !nt.dir ||
+	    !nt.ps.r || !nt.ps.sl || !nt.ps.f || !nt.ps.g || !nt.ps.h || !nt.ps.z || !t)
 		goto out_free;
 	for (size_t j = 0; j < q; j++)
 		nt.active[j] = j < p ? d->scale[j] > 0 : 1;
@@ -346,6 +391,9 @@ out_free:
 	free(nt.hd);
 	free(nt.l);
 	free(nt.vq);
+	free(nt.dir);
+	free(nt.ps.r);
+	free(nt.ps.sl);
 	free(nt.ps.f);
 	free(nt.ps.g);
 	free(nt.ps.h);
