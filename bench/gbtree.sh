@@ -55,23 +55,29 @@ if [ ! -x /usr/bin/xgboost ] || ! $PY -c 'import xgboost, pandas' 2>/dev/null; t
 fi
 
 # best_alt CMD...: each CMD (a shell command line, output discarded) run
-# $RUNS times, alternating; prints the fastest time of each, in seconds.
+# $RUNS times, alternating; prints the fastest wall-clock time of each, in
+# seconds, and leaves the least CPU time (user + system) of each in $B/cpu.
 # A command that fails stops the benchmark.
 best_alt() {
-	local i t0 t best=()
-	for i in $(seq $#); do best[i]=999999; done
+	local i t0 t c best=() cpu=()
+	for i in $(seq $#); do best[i]=999999 cpu[i]=999999; done
 	for _ in $(seq "$RUNS"); do
 		i=0
 		for cmd in "$@"; do
 			i=$((i + 1))
 			t0=$EPOCHREALTIME
-			eval "$cmd" >/dev/null 2>"$B/err" || { echo "failed: $cmd" >&2; cat "$B/err" >&2; return 1; }
+			/usr/bin/time -f '%U %S' -o "$B/time" sh -c "$cmd" >/dev/null 2>"$B/err" ||
+				{ echo "failed: $cmd" >&2; cat "$B/err" >&2; return 1; }
 			t=$(echo "$EPOCHREALTIME $t0" | awk '{printf "%.3f", $1 - $2}')
+			c=$(tail -1 "$B/time" | awk '{printf "%.2f", $1 + $2}')
 			best[i]=$(echo "$t ${best[i]}" | awk '{print ($1 < $2) ? $1 : $2}')
+			cpu[i]=$(echo "$c ${cpu[i]}" | awk '{print ($1 < $2) ? $1 : $2}')
 		done
 	done
+	echo "${cpu[@]}" >"$B/cpu"
 	echo "${best[@]}"
 }
+cpu() { cut -d' ' -f"$1" "$B/cpu"; }	# cpu N: the Nth command's CPU seconds from the last best_alt
 ratio() { echo "$1 $2" | awk '{printf "%.2f", $1 / $2}'; }
 
 echo "== gbtree: $(date -u '+%F %H:%M UTC'), commit $(git log -1 --format=%h 2>/dev/null || echo '?'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -101,10 +107,10 @@ fi
 our_rmse=$(build/bin/ml-score -m "$B/gbtree.json" --evaluate y -o "$B/gbtree-test.csv" <"$TEST" 2>&1 |
 	sed -n 's/.*"rmse":\([0-9.eE+-]*\).*/\1/p')
 [ -n "$our_rmse" ] || { echo "ml-score --evaluate y failed on $TEST" >&2; exit 1; }
-printf '%-34s %8s s (test RMSE %s)\n' "ml-train -a gbtree" "$ours" "$our_rmse"
+printf '%-34s %8s s (CPU %s s; test RMSE %s)\n' "ml-train -a gbtree" "$ours" "$(cpu 1)" "$our_rmse"
 if [ "$REF" = 1 ]; then
 	ref_rmse=$($PY bench/gbtree_ref.py rmse "$B/xgb.json" "$TEST")
-	printf '%-34s %8s s (test RMSE %s)\n' "xgboost CLI (hist)" "$ref" "$ref_rmse"
+	printf '%-34s %8s s (CPU %s s; test RMSE %s)\n' "xgboost CLI (hist)" "$ref" "$(cpu 2)" "$ref_rmse"
 	echo "ratio ml-train/xgboost: $(ratio "$ours" "$ref") (target <= 0.7);" \
 		"test RMSE ratio: $(echo "$our_rmse $ref_rmse" | awk '{printf "%.4f", $1 / $2}') (target <= 1.01)"
 fi
@@ -144,20 +150,21 @@ MAWK="mawk -F, 'NR > 1 {s += \$2} END {print s}' $TEST"
 if [ "$REF" = 1 ]; then
 	t=$(best_alt "$SCORE" "$MAWK" "$PY bench/gbtree_score_ref.py $B/xgb-named.json $TEST $B/xgb-out.csv")
 	read -r ours mawk_t ref <<<"$t"
-	printf '%-34s %8s s\n' "ml-score" "$ours" "pandas + inplace_predict + to_csv" "$ref" "mawk -F, (sum a column)" "$mawk_t"
+	printf '%-34s %8s s (CPU %s s)\n' "ml-score" "$ours" "$(cpu 1)" "pandas + inplace_predict + to_csv" "$ref" "$(cpu 3)" \
+		"mawk -F, (sum a column)" "$mawk_t" "$(cpu 2)"
 	echo "ratio reference/ml-score: $(echo "$ours $ref" | awk '{printf "%.1f", $2 / $1}')x faster (target >= 10);" \
 		"ratio ml-score/mawk: $(ratio "$ours" "$mawk_t") (target <= 1.5)"
 else
 	t=$(best_alt "$SCORE" "$MAWK")
 	read -r ours mawk_t <<<"$t"
-	printf '%-34s %8s s\n' "ml-score" "$ours" "mawk -F, (sum a column)" "$mawk_t"
+	printf '%-34s %8s s (CPU %s s)\n' "ml-score" "$ours" "$(cpu 1)" "mawk -F, (sum a column)" "$mawk_t" "$(cpu 2)"
 	echo "ratio ml-score/mawk: $(ratio "$ours" "$mawk_t") (target <= 1.5)"
 fi
 echo "== gbtree scoring, CSV in, CSV out: $(($(wc -l <"$TRAIN") - 1)) rows (the training file)"
 t=$(best_alt "build/bin/ml-score -m $B/gbtree.json <$TRAIN >/dev/null" \
 	"mawk -F, 'NR > 1 {s += \$2} END {print s}' $TRAIN")
 read -r ours mawk_t <<<"$t"
-printf '%-34s %8s s\n' "ml-score" "$ours" "mawk -F, (sum a column)" "$mawk_t"
+printf '%-34s %8s s (CPU %s s)\n' "ml-score" "$ours" "$(cpu 1)" "mawk -F, (sum a column)" "$mawk_t" "$(cpu 2)"
 echo "ratio ml-score/mawk: $(ratio "$ours" "$mawk_t") (target <= 1.5)"
 
 # ---- memory ----
