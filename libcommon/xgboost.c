@@ -568,6 +568,12 @@ static int feature_names(const json_t *learner, const struct ml_strlist *given, 
 			ml_err_set(err, class, "%s: feature %zu has no name", what, i);
 			goto out;
 		}
+		json_t *utf8 = json_string(v[i]);	/* NULL unless UTF-8 */
+		json_decref(utf8);
+		if (!utf8) {
+			ml_err_set(err, class, "%s: feature %zu: the name is not UTF-8 text", what, i);
+			goto out;
+		}
 	}
 	memcpy(sorted, v, nfeat * sizeof *v);
 	qsort(sorted, nfeat, sizeof *sorted, by_name);

@@ -348,6 +348,11 @@ START_TEST(test_features_rename)
 	ck_assert_ptr_null(ml_model_load_features(fixture("model.json"), &three, &err));
 	ck_assert_int_eq(err.class, ML_ERR_USAGE);
 	ck_assert_int_eq(ml_exit_code(&err), 64);
+	struct ml_strlist latin1 = list_of("f0,f1,f2,f3,f4,caf\xe9");
+	ck_assert_ptr_null(ml_model_load_features(fixture("model.json"), &latin1, &err));
+	ck_assert_int_eq(err.class, ML_ERR_USAGE);
+	ck_assert_msg(strstr(err.msg, "feature 5: the name is not UTF-8 text"), "%s", err.msg);
+	ml_strlist_clear(&latin1);
 	ml_strlist_clear(&six);
 	ml_strlist_clear(&three);
 }
