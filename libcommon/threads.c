@@ -12,12 +12,21 @@ void ml_set_threads(long n)
 	wanted = n > 0 ? n : 0;
 }
 
+static long online;	/* CPUs, asked once: sysconf reads /sys each time */
+static pthread_once_t online_once = PTHREAD_ONCE_INIT;
+
+static void count_online(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	online = cpus > 0 ? cpus : 1;
+}
+
 size_t ml_threads(void)
 {
 	long n = wanted;
 	if (n == 0) {
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-		n = n > 0 ? n : 1;
+		pthread_once(&online_once, count_online);
+		n = online;
 	}
 	return n > ML_MAX_THREADS ? ML_MAX_THREADS : (size_t)n;
 }

@@ -142,24 +142,24 @@ struct gb_predictor *gb_predictor_new(struct gb_forest *f, struct ml_err *err)
 /* ---- the kernel ---- */
 
 /*
- * Add each tree's leaf to acc[r] for the BLOCK rows of xf (BLOCK x p floats,
+ * Add each tree's leaf to acc[r] for the n (at most BLOCK) rows of xf (n x p floats,
  * row-major; rows past the data are zeros).  The portable kernel: indices
- * are 32-bit and the trip count fixed, so the compiler vectorizes what it
+ * are 32-bit and the loops branch-free, so the compiler vectorizes what it
  * can; the steps of different rows are independent, so the CPU overlaps them.
  */
-static void score_block(const struct gb_predictor *pr, const float *xf, const int32_t *row_at, int has_nan,
-			double *acc)
+static void score_block(const struct gb_predictor *pr, const float *xf, const int32_t *row_at, int n,
+			int has_nan, double *acc)
 {
 	int32_t idx[BLOCK];
 	for (size_t k = 0; k < pr->forest.ntrees; k++) {
 		const int32_t *code = (const int32_t *)pr->code + pr->node_at[k];
 		const float *thr = pr->threshold + pr->node_at[k];
 		uint32_t D = pr->depth[k];
-		for (int r = 0; r < BLOCK; r++)
+		for (int r = 0; r < n; r++)
 			idx[r] = 0;
 		for (uint32_t d = 0; d < D; d++) {
 			if (has_nan) {
-				for (int r = 0; r < BLOCK; r++) {
+				for (int r = 0; r < n; r++) {
 					int32_t c = code[idx[r]];
 					float v = xf[row_at[r] + (c & 0x7fffffff)];
 					int32_t right = v < thr[idx[r]] ? 0 : 1;
@@ -167,14 +167,14 @@ static void score_block(const struct gb_predictor *pr, const float *xf, const in
 					idx[r] = 2 * idx[r] + 1 + right;
 				}
 			} else {
-				for (int r = 0; r < BLOCK; r++) {
+				for (int r = 0; r < n; r++) {
 					int32_t c = code[idx[r]] & 0x7fffffff;
 					idx[r] = 2 * idx[r] + 1 + (xf[row_at[r] + c] < thr[idx[r]] ? 0 : 1);
 				}
 			}
 		}
 		const double *leaf = pr->leaf + pr->leaf_at[k] - (((size_t)1 << D) - 1);
-		for (int r = 0; r < BLOCK; r++)
+		for (int r = 0; r < n; r++)
 			acc[r] += leaf[idx[r]];
 	}
 }
@@ -188,15 +188,16 @@ static void score_block(const struct gb_predictor *pr, const float *xf, const in
  * same order of additions).
  */
 __attribute__((target("avx2"))) static void score_block_avx2(const struct gb_predictor *pr, const float *xf,
-								  const int32_t *row_at, int has_nan, double *acc)
+								  const int32_t *row_at, int n, int has_nan, double *acc)
 {
+	int groups = (n + 7) / 8;	/* a short block (one request's rows) takes only its groups */
 	__m256i idx[BLOCK / 8];
 	const __m256i one = _mm256_set1_epi32(1), feature_bits = _mm256_set1_epi32(0x7fffffff);
 	for (size_t k = 0; k < pr->forest.ntrees; k++) {
 		const int *code = (const int *)pr->code + pr->node_at[k];
 		const float *thr = pr->threshold + pr->node_at[k];
 		uint32_t D = pr->depth[k];
-		for (int g = 0; g < BLOCK / 8; g++)
+		for (int g = 0; g < groups; g++)
 			idx[g] = _mm256_setzero_si256();
 		for (uint32_t d = 0; d < D; d++) {
 			/* the top four depths have at most eight nodes: a register holds them, no gather */
@@ -205,7 +206,7 @@ __attribute__((target("avx2"))) static void score_block_avx2(const struct gb_pre
 			__m256i node_codes = _mm256_loadu_si256((const __m256i *)(code + (shallow ? base : 0)));
 			__m256 node_thr = _mm256_loadu_ps(thr + (shallow ? base : 0));
 			__m256i first = _mm256_set1_epi32(base);
-			for (int g = 0; g < BLOCK / 8; g++) {
+			for (int g = 0; g < groups; g++) {
 				__m256i c;
 				__m256 t;
 				if (shallow) {
@@ -229,9 +230,9 @@ __attribute__((target("avx2"))) static void score_block_avx2(const struct gb_pre
 		}
 		const double *leaf = pr->leaf + pr->leaf_at[k] - (((size_t)1 << D) - 1);
 		int32_t at[BLOCK];
-		for (int g = 0; g < BLOCK / 8; g++)
+		for (int g = 0; g < groups; g++)
 			_mm256_storeu_si256((__m256i *)(at + 8 * g), idx[g]);
-		for (int r = 0; r < BLOCK; r++)
+		for (int r = 0; r < n; r++)
 			acc[r] += leaf[at[r]];
 	}
 }
@@ -241,10 +242,10 @@ static int have_avx2(void)
 	return __builtin_cpu_supports("avx2");
 }
 #else
-static void score_block_avx2(const struct gb_predictor *pr, const float *xf, const int32_t *row_at, int has_nan,
-			     double *acc)
+static void score_block_avx2(const struct gb_predictor *pr, const float *xf, const int32_t *row_at, int n,
+			     int has_nan, double *acc)
 {
-	score_block(pr, xf, row_at, has_nan, acc);
+	score_block(pr, xf, row_at, n, has_nan, acc);
 }
 
 static int have_avx2(void)
@@ -272,7 +273,7 @@ static void walk_block(const struct gb_predictor *pr, const float *xf, size_t p,
 			acc[r] += walk_tree(&pr->forest.trees[k], xf + r * p);
 }
 
-/* Rows [r0, r0 + n) of x to float, zeros after them up to BLOCK rows; whether any is missing. */
+/* Rows [r0, r0 + n) of x to float, zeros after them up to the next 8 (the AVX2 kernel's width); whether any is missing. */
 static int to_float(const struct ml_matrix *x, size_t r0, size_t n, float *xf)
 {
 	size_t len = n * x->ncols;
@@ -282,7 +283,8 @@ static int to_float(const struct ml_matrix *x, size_t r0, size_t n, float *xf)
 		xf[i] = (float)v[i];
 		nan |= xf[i] != xf[i];
 	}
-	memset(xf + len, 0, (BLOCK - n) * x->ncols * sizeof *xf);
+	size_t padded = (n + 7) / 8 * 8;
+	memset(xf + len, 0, (padded - n) * x->ncols * sizeof *xf);
 	return nan;
 }
 
@@ -305,9 +307,9 @@ int gb_predict_margin(const struct gb_predictor *pr, const struct ml_matrix *x, 
 		int nan = to_float(x, r0, n, xf);
 		memcpy(acc, out + r0, n * sizeof *acc);
 		if (pr->perfect && pr->avx2)
-			score_block_avx2(pr, xf, row_at, nan, acc);
+			score_block_avx2(pr, xf, row_at, (int)n, nan, acc);
 		else if (pr->perfect)
-			score_block(pr, xf, row_at, nan, acc);
+			score_block(pr, xf, row_at, (int)n, nan, acc);
 		else
 			walk_block(pr, xf, x->ncols, n, acc);
 		memcpy(out + r0, acc, n * sizeof *acc);
