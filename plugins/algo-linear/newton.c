@@ -37,6 +37,7 @@
 
 struct smooth {
 	double alpha, beta, e;
+	int last;	/* the final stage */
 };
 
 struct pass {
@@ -249,7 +250,8 @@ static int stage(struct newton *nt, const struct smooth *s, long *steps, struct 
 	double mu = 1e-8, f;
 	if (evaluate(nt, nt->theta, s, 1, &f, err) < 0)
 		return -1;
-	for (int it = 0; it < MAX_STEPS_PER_STAGE; it++) {
+	int it = 0;
+	for (; it < MAX_STEPS_PER_STAGE; it++) {
 		double hmax = 0;
 		for (size_t j = 0; j < q; j++)
 			if (nt->active[j])
@@ -309,6 +311,8 @@ static int stage(struct newton *nt, const struct smooth *s, long *steps, struct 
 		if (halvings == 0 && prev - f <= 1e-15 * fabs(prev))
 			break;
 	}
+	if (it == MAX_STEPS_PER_STAGE && s->last)
+		lin_warn("the Newton solver stopped after %d steps at the final smoothing before converging", it);
 	return 0;
 }
 
@@ -355,7 +359,7 @@ int lin_newton(const struct lin_data *d, const struct lin_loss *l, int fit_inter
 	if (!(spread > 0))
 		spread = 1;
 
-	struct smooth s = { 1, 0, 0 };
+	struct smooth s = { 1, 0, 0, 0 };
 	double last;
 	switch (l->kind) {
 	case LOSS_HUBER:
@@ -363,7 +367,7 @@ int lin_newton(const struct lin_data *d, const struct lin_loss *l, int fit_inter
 		last = l->huber_delta;
 		break;
 	case LOSS_QUANTILE:
-		s = (struct smooth){ 0.5, l->tau - 0.5, 0 };
+		s = (struct smooth){ 0.5, l->tau - 0.5, 0, 0 };
 		last = 1e-7 * spread;
 		break;
 	default:
@@ -372,6 +376,7 @@ int lin_newton(const struct lin_data *d, const struct lin_loss *l, int fit_inter
 	}
 	*iterations = 0;
 	for (s.e = fmax(spread, last);; s.e = fmax(s.e / 10, last)) {
+		s.last = s.e <= last;
 		if (stage(&nt, &s, iterations, err) < 0)
 			goto out_free;
 		if (s.e <= last)
