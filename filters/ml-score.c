@@ -128,6 +128,9 @@ struct scoring {
 	struct ml_batch b;
 	struct ml_pairs evaluated;	/* --evaluate: label and prediction of every row */
 	struct ml_capture *capture;	/* batch mode: one record per row */
+	long nested_col;		/* --input-filter '$.a...': batch column of member a, or -1 */
+	struct ml_batch inner;		/* ... and the models' columns read from inside it */
+	struct ml_buf nested_text;	/* the picked values as NDJSON, for the inner reader */
 	double deadline;		/* --serve: give up after this (ml_serve_now()), or 0 */
 };
 
@@ -390,21 +393,168 @@ static int predict_member(struct scoring *sc, size_t i, size_t n, struct ml_err 
 	return ml_model_predict(mb->model, &x, sc->mpred[i], err);
 }
 
-static int score_batches(struct ml_reader *r, struct scoring *sc, struct ml_err *err)
+/* ---- --input-filter into a member: the models read a value inside each record ---- */
+
+static int json_row(const struct ensemble *e, json_t *row, size_t at, struct ml_buf *out, struct ml_err *err);
+
+/* The value of member a, then .b ..., then [selector] of one record. */
+static json_t *descend(const char *text, size_t len, struct ml_err *err)
+{
+	json_error_t je;
+	json_t *v = json_loadb(text, len, JSON_DECODE_ANY, &je);
+	if (!v) {
+		ml_err_set(err, ML_ERR_DATA, "member \"%s\" is not a JSON object or array", C.in.members[0]);
+		return NULL;
+	}
+	for (size_t i = 1; i < C.in.nmembers; i++) {
+		json_t *next = json_object_get(v, C.in.members[i]);
+		json_incref(next);
+		json_decref(v);
+		if (!(v = next)) {
+			ml_err_set(err, ML_ERR_DATA, "no member \"%s\" in \"%s\"", C.in.members[i], C.in.members[i - 1]);
+			return NULL;
+		}
+	}
+	if (!C.in.nitems)
+		return v;
+	size_t n = json_is_array(v) ? json_array_size(v) : json_is_object(v) ? json_object_size(v) : 0, k = 0, i = 0;
+	const char **names = calloc(n + 1, sizeof *names);
+	size_t *sel = calloc(ml_jpath_max_select(&C.in, n), sizeof *sel);
+	const char *key;
+	json_t *val, *out = NULL;
+	if (names && sel) {
+		if (json_is_object(v))
+			json_object_foreach(v, key, val) names[i++] = key;
+		else
+			for (; i < n; i++)
+				names[i] = "";
+		struct ml_jpath items = C.in;	/* the selector alone, applied to v */
+		items.nmembers = 0;
+		if (ml_jpath_select(&items, names, n, sel, &k, err) == 0) {
+			out = json_is_object(v) ? json_object() : json_array();
+			for (size_t j = 0; j < k; j++)
+				if (json_is_object(v))
+					json_object_set(out, names[sel[j]], json_object_get(v, names[sel[j]]));
+				else
+					json_array_append(out, json_array_get(v, sel[j]));
+		}
+	}
+	free(names);
+	free(sel);
+	json_decref(v);
+	return out;
+}
+
+/* "@:L:C: why" from the inner reader, as the outer record's place. */
+static int nested_error(const struct scoring *sc, const char *name, struct ml_err *err)
+{
+	size_t line = 0;
+	int at = 0;
+	if (sscanf(err->msg, "@:%zu:%*u: %n", &line, &at) == 1 && at > 0 && line >= 1 && line <= sc->b.nrows) {
+		char why[ML_ERR_MSG_MAX];
+		snprintf(why, sizeof why, "%s", err->msg + at);
+		return ml_err_set(err, ML_ERR_DATA, "%s:%llu: in %s: %s", name, (unsigned long long)sc->b.line[line - 1],
+				  C.in.text, why);
+	}
+	return -1;
+}
+
+static void swap_model_columns(struct scoring *sc)
+{
+	for (size_t i = 0; i < sc->e->nmodel_cols; i++) {
+		struct ml_batch_col t = sc->b.cols[i];
+		sc->b.cols[i] = sc->inner.cols[i];
+		sc->inner.cols[i] = t;
+	}
+}
+
+/*
+ * Each record's picked value becomes an NDJSON object (an array: the
+ * features in order) read by a second reader into sc->inner; its model
+ * columns are swapped into the batch while it is scored.
+ */
+static struct ml_reader *read_nested(struct scoring *sc, size_t n, const char *name, struct ml_err *err)
+{
+	const struct ml_batch_col *c = &sc->b.cols[sc->nested_col];
+	struct ml_buf *lines = &sc->nested_text;
+	struct ml_reader *in = NULL;
+	int rc = 0;
+	ml_buf_reset(lines);
+	for (size_t r = 0; r < n && rc == 0; r++) {
+		json_t *v = c->text_len[r] == UINT32_MAX ? NULL
+							  : descend(sc->b.text.data + c->text_off[r], c->text_len[r], err);
+		if (!v && c->text_len[r] == UINT32_MAX)
+			ml_err_set(err, ML_ERR_DATA, "no member \"%s\"", C.in.members[0]);
+		for (size_t i = 0; v && json_is_object(v) && !S.allow_missing && i < sc->e->nmodel_cols; i++)
+			if (sc->e->u.cols[i].role == ML_ROLE_FEATURE && !json_object_get(v, sc->e->u.cols[i].name)) {
+				ml_err_set(err, ML_ERR_DATA, "no \"%s\", which the model reads (--allow-missing-columns scores "
+					   "it as missing)", sc->e->u.cols[i].name);
+				json_decref(v);
+				v = NULL;
+			}
+		if (v && !json_is_array(v) && !json_is_object(v)) {
+			json_t *one = json_array();
+			json_array_append_new(one, v);
+			v = one;
+		}
+		rc = v ? json_row(sc->e, v, r + 1, lines, err) : -1;
+		json_decref(v);
+		if (rc < 0 && !strncmp(err->msg, "body: row ", 10))
+			ml_err_set(err, ML_ERR_DATA, "%s", strchr(err->msg + 10, ' ') + 1);
+		if (rc < 0)
+			ml_err_prefix(err, "%s:%llu: %s", name, (unsigned long long)sc->b.line[r], C.in.text);
+	}
+	struct ml_reader_opts ro;
+	ml_reader_opts_init(&ro);
+	ro.format = ML_FMT_NDJSON;
+	ro.batch_rows = n;
+	struct ml_istream *s = rc == 0 ? ml_istream_mem(lines->data, lines->len, "@", err) : NULL;
+	long got = -1;
+	if (s && (in = ml_reader_open_stream(s, lines->len, &ro, err)) && ml_reader_bind(in, &sc->e->u, 1, err) == 0)
+		got = ml_reader_read_batch(in, &sc->inner, err);
+	if (got < 0 && in)
+		nested_error(sc, name, err);
+	if (got != (long)n) {
+		if (got >= 0)
+			ml_err_set(err, ML_ERR_INTERNAL, "%s: %ld of %zu records read after %s", name, got, n, C.in.text);
+		ml_reader_close(in);
+		return NULL;
+	}
+	swap_model_columns(sc);
+	return in;
+}
+
+static int score_batch(struct scoring *sc, size_t n, struct ml_err *err)
+{
+	if (reserve_rows(sc, n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < sc->e->nmodels; i++)
+		if (predict_member(sc, i, n, err) < 0)
+			return -1;
+	if (combine_batch(sc, n, err) < 0 || ml_writer_rows_parallel(sc->w, n, write_scored, sc, err) < 0 ||
+	    remember(sc, n, err) < 0 || (sc->capture && capture_rows(sc, n, err) < 0))
+		return -1;
+	return 0;
+}
+
+static int score_batches(struct ml_reader *r, struct scoring *sc, const char *name, struct ml_err *err)
 {
 	long n;
 	while ((n = ml_reader_read_batch(r, &sc->b, err)) > 0) {
 		if (sc->deadline > 0 && ml_serve_now() > sc->deadline)
 			return ml_err_set(err, ML_ERR_TEMPFAIL, "scoring took longer than %g s (--request-timeout)",
 					  S.request_timeout);
-		if (reserve_rows(sc, (size_t)n, err) < 0)
+		struct ml_reader *inner = NULL;
+		if (sc->nested_col >= 0 && !(inner = read_nested(sc, (size_t)n, name, err)))
 			return -1;
-		for (size_t i = 0; i < sc->e->nmodels; i++)
-			if (predict_member(sc, i, (size_t)n, err) < 0)
-				return -1;
-		if (combine_batch(sc, (size_t)n, err) < 0 ||
-		    ml_writer_rows_parallel(sc->w, (size_t)n, write_scored, sc, err) < 0 ||
-		    remember(sc, (size_t)n, err) < 0 || (sc->capture && capture_rows(sc, (size_t)n, err) < 0))
+		int rc = score_batch(sc, (size_t)n, err);
+		if (inner) {	/* the inner batch's categories point into its reader: both go */
+			swap_model_columns(sc);
+			ml_reader_close(inner);
+			ml_batch_release(&sc->inner);
+			ml_batch_init(&sc->inner);
+		}
+		if (rc < 0)
 			return -1;
 	}
 	return n < 0 ? -1 : 0;
@@ -553,6 +703,19 @@ static const char **column_names(const struct ml_reader *r, struct ml_err *err)
  * fields are the features in order.  A hidden feature is an error unless
  * --allow-missing-columns.
  */
+static int plan_nested(struct scoring *sc, const struct ml_reader *r, const char *name, struct ml_err *err);
+
+/* $.a.b, $.a[...], and in NDJSON $.a when a is not a column the models read: a path into member a. */
+static int is_nested(const struct ensemble *e, const struct ml_jpath *jp, const struct ml_reader *r)
+{
+	if (!ml_jpath_is_flat(jp))
+		return 1;
+	if (jp->nmembers != 1 || ml_reader_format(r) != ML_FMT_NDJSON)
+		return 0;
+	long at = ml_schema_find(&e->u, jp->members[0]);
+	return at < 0 || (size_t)at >= e->nmodel_cols;
+}
+
 static int apply_input_filter(struct scoring *sc, const struct ml_reader *r, const char *name, struct ml_err *err)
 {
 	static const struct ml_jpath all = { "$" };
@@ -564,9 +727,8 @@ static int apply_input_filter(struct scoring *sc, const struct ml_reader *r, con
 	int rc = -1;
 	if (!sel)
 		goto out;
-	if (!ml_jpath_is_flat(jp)) {
-		ml_err_set(err, ML_ERR_UNAVAILABLE,
-			   "--input-filter '%s': selecting inside a JSON member is not supported yet", jp->text);
+	if (is_nested(sc->e, jp, r)) {
+		rc = plan_nested(sc, r, name, err);
 		goto out;
 	}
 	if (ml_jpath_select(jp, names, n, sel, &k, err) < 0)
@@ -613,6 +775,22 @@ out:
 	free(names);
 	free(sel);
 	return rc;
+}
+
+/*
+ * A path into member a: the models' columns are not read from the record
+ * (hidden) but from inside a, which is read as text (read_nested()).
+ */
+static int plan_nested(struct scoring *sc, const struct ml_reader *r, const char *name, struct ml_err *err)
+{
+	if (ml_reader_format(r) != ML_FMT_NDJSON)
+		return ml_err_set(err, ML_ERR_USAGE, "%s: --input-filter '%s' selects inside a member; CSV fields have none",
+				  name, C.in.text);
+	for (size_t i = 0; i < sc->e->nmodel_cols; i++)
+		if (hide_column(&sc->bound, i, err) < 0)
+			return -1;
+	char *member[1] = { C.in.members[0] };
+	return ml_schema_add_kept(&sc->bound, member, 1, &sc->nested_col, err);
 }
 
 static int add_item(struct scoring *sc, enum item_kind kind, size_t i, const char *name, struct ml_err *err)
@@ -779,6 +957,8 @@ static void release_scoring(struct scoring *sc)
 		free(sc->mpred[i]);
 	}
 	ml_batch_release(&sc->b);
+	ml_batch_release(&sc->inner);
+	ml_buf_release(&sc->nested_text);
 	ml_schema_release(&sc->bound);
 	ml_strlist_clear(&sc->names);
 	free(sc->items);
@@ -793,6 +973,9 @@ static int run(struct scoring *sc, struct ml_reader *r, const char *name, const 
 {
 	ml_schema_init(&sc->bound);
 	ml_batch_init(&sc->b);
+	ml_batch_init(&sc->inner);
+	ml_buf_init(&sc->nested_text, (size_t)1 << 31);
+	sc->nested_col = -1;
 	sc->out_fmt = wo->format;
 	if (plan(sc, r, name, err) < 0)
 		return -1;
@@ -800,7 +983,7 @@ static int run(struct scoring *sc, struct ml_reader *r, const char *name, const 
 		return -1;
 	if (ml_writer_set_columns(sc->w, (const char *const *)sc->names.items, sc->names.n, err) < 0)
 		return -1;
-	return score_batches(r, sc, err);
+	return score_batches(r, sc, name, err);
 }
 
 /* ---- batch mode ---- */

@@ -118,6 +118,44 @@ run_in "$T/cars.ndjson" ml-score -m "$T/m.json" --join-source input --output-for
 expect_eq "$(printf '%s\n' "$out" | sed -n '1p;2p' | tr '\n' '|')" "id,prediction|car1,$(head -1 "$T/plain.pred")|" \
 	"NDJSON in, CSV out: the join's fields by position"
 
+# ---- NDJSON: a path into a member ($.features, $.a.b, $.a[...]) ----
+$PY - "$T/cars.ndjson" "$T" <<'EOF'
+import json, sys
+with open(sys.argv[2] + "/nobj.ndjson", "w") as o, open(sys.argv[2] + "/narr.ndjson", "w") as a:
+    for line in open(sys.argv[1]):
+        d = json.loads(line)
+        i = d.pop("id")
+        o.write(json.dumps({"id": i, "features": d}) + "\n")
+        a.write(json.dumps({"id": i, "req": {"meta": 1, "x": list(d.values())}}) + "\n")
+EOF
+ml-score -m "$T/m.json" --input-filter '$.features' --join-source input <"$T/nobj.ndjson" >"$T/got.ndjson"
+check_json 'd["SageMakerOutput"] == {"prediction": p} and d["features"]["make"] == i["make"]' \
+	"--input-filter '\$.features' (an object): the models read inside it, the join keeps the record"
+ml-score -m "$T/m.json" --input-filter '$.req.x' --join-source input --output-filter "\$['id','SageMakerOutput']" \
+	<"$T/narr.ndjson" >"$T/got.ndjson"
+check_json 'd == {"id": i["id"], "SageMakerOutput": {"prediction": p}}' \
+	"--input-filter '\$.req.x' (an array): the features in training order"
+ml-score -m "$T/m.json" --input-filter '$.req.x' --batch-size 100 <"$T/narr.ndjson" >"$T/got.ndjson"
+check_json 'd == {"prediction": p}' "... the same over batches of 100 rows"
+ml-score -m "$T/m.json" --input-filter "\$.features['mileage','make','type','cylinder','doors','cruise','sound','leather']" \
+	--keep id <"$T/nobj.ndjson" >"$T/got.ndjson"
+check_json 'd == {"id": i["id"], "prediction": p}' "a selector inside the member picks its fields by name"
+run_in "$T/narr.ndjson" ml-score -m "$T/m.json" --input-filter '$.req.x[0:7]'
+expect_rc 65 "a member's array one feature short exits 65"
+expect_eq "$err" "ml-score: <stdin>:1: \$.req.x[0:7]: has 7 values; the model reads 8 features" "... naming the line"
+run_in "$T/narr.ndjson" ml-score -m "$T/m.json" --input-filter '$.req'
+expect_rc 65 "a member's object without the features exits 65"
+expect_match "$err" '<stdin>:1: \$.req: no "mileage", which the model reads' "... naming the first missing"
+sed '2s/"mileage": 13457.0/"mileage": "x13"/' "$T/nobj.ndjson" >"$T/nbad.ndjson"
+run_in "$T/nbad.ndjson" ml-score -m "$T/m.json" --input-filter '$.features'
+expect_rc 65 "a bad value inside the member exits 65"
+expect_eq "$err" 'ml-score: <stdin>:2: in $.features: expected a number in column "mileage", got "x13"' \
+	"... with the record's line"
+run_in "$T/nobj.ndjson" ml-score -m "$T/m.json" --input-filter '$.nope'
+expect_rc 65 "a member no record has exits 65"
+run_in "$T/ids.csv" ml-score -m "$T/m.json" --input-filter '$.a.b'
+expect_rc 64 "a path into a member of a CSV field is a usage error"
+
 # ---- bad rows keep their place in --rejects ----
 sed '3s/,13457,/,13x457,/' "$T/ids.csv" >"$T/bad.csv"
 run_in "$T/bad.csv" ml-score -m "$T/m.json" --input-filter '$[1:]' --join-source input --on-error skip --rejects "$T/rej.csv"
