@@ -741,6 +741,18 @@ static const json_t *booster_trees(const json_t *learner, size_t *rounds, const 
 			unavailable(err, what, "trees for several outputs (tree_info not all 0)");
 			return NULL;
 		}
+	/* XGBoost 3 may keep DART's tree weights, and category encodings ("cats"), in a gbtree */
+	const json_t *drop = json_object_get(model, "weight_drop");
+	const json_t *enc = json_object_get(json_object_get(model, "cats"), "enc");
+	for (size_t t = 0; json_is_array(drop) && t < json_array_size(drop); t++)
+		if (json_number_value(json_array_get(drop, t)) != 1.0) {
+			unavailable(err, what, "weighted (DART) trees (weight_drop not all 1)");
+			return NULL;
+		}
+	if (json_is_array(enc) && json_array_size(enc) > 0) {
+		unavailable(err, what, "categorical features (cats.enc)");
+		return NULL;
+	}
 	*rounds = (size_t)((ntrees + parallel - 1) / parallel);
 	return trees;
 }

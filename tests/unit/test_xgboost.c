@@ -480,6 +480,14 @@ static void categorical_type(json_t *d)
 	json_object_set_new(learner(d), "feature_types", types);
 }
 static void tree_info_group(json_t *d) { json_array_set_new(json_object_get(booster(d), "tree_info"), 9, json_integer(1)); }
+static void weighted_trees(json_t *d)
+{
+	json_t *w = json_array();
+	for (int i = 0; i < 10; i++)
+		json_array_append_new(w, json_real(i == 4 ? 0.5 : 1.0));
+	json_object_set_new(booster(d), "weight_drop", w);
+}
+static void category_encoding(json_t *d) { json_object_set_new(booster(d), "cats", json_pack("{s:[s], s:[i], s:[i]}", "enc", "x", "feature_segments", 0, "sorted_idx", 0)); }
 static void vector_leaf(json_t *d) { json_object_set_new(json_object_get(tree(d, 0), "tree_param"), "size_leaf_vector", json_string("2")); }
 
 struct hostile {
@@ -536,6 +544,8 @@ static const struct hostile hostile[] = {
 	{ "categorical feature", categorical_type, ML_ERR_UNAVAILABLE, "categorical features" },
 	{ "trees of another output", tree_info_group, ML_ERR_UNAVAILABLE, "several outputs" },
 	{ "vector leaves", vector_leaf, ML_ERR_UNAVAILABLE, "tree 0: vector leaves" },
+	{ "DART weights", weighted_trees, ML_ERR_UNAVAILABLE, "weighted (DART) trees" },
+	{ "category encodings", category_encoding, ML_ERR_UNAVAILABLE, "categorical features (cats.enc)" },
 };
 
 START_TEST(test_hostile_refused)
@@ -580,6 +590,20 @@ static void quantile(json_t *d)	/* XGBoost 2.0 */
 				      "quantile_alpha", "[9E-1]"));
 }
 
+static void xgboost3_layout(json_t *d)	/* 3.1: iteration_indptr, empty cats, weights of 1, "[...]" */
+{
+	json_t *indptr = json_array(), *w = json_array();
+	for (int i = 0; i <= 10; i++)
+		json_array_append_new(indptr, json_integer(i));
+	for (int i = 0; i < 10; i++)
+		json_array_append_new(w, json_real(1.0));
+	json_object_set_new(booster(d), "iteration_indptr", indptr);
+	json_object_set_new(booster(d), "weight_drop", w);
+	json_object_set_new(booster(d), "cats", json_pack("{s:[], s:[], s:[]}", "enc", "feature_segments", "sorted_idx"));
+	json_object_set_new(lparam(d), "base_score", json_string("[5E-1]"));
+	json_object_set_new(d, "version", json_pack("[i, i, i]", 3, 1, 0));
+}
+
 /* A node no path reaches (XGBoost's deleted node, split index 2^31 - 1) is dropped. */
 static void deleted_node(json_t *d)
 {
@@ -608,6 +632,7 @@ static const struct variant variants[] = {
 	{ "no feature_types", no_feature_types, "reg:squarederror" },
 	{ "reg:quantileerror", quantile, "reg:quantileerror" },
 	{ "a deleted node", deleted_node, "reg:squarederror" },
+	{ "XGBoost 3.1 members", xgboost3_layout, "reg:squarederror" },
 };
 
 START_TEST(test_variants_accepted)
