@@ -12,6 +12,7 @@
 #include "mlpipe/config.h"
 #include "mlpipe/log.h"
 #include "mlpipe/model.h"
+#include "mlpipe/registry.h"
 #include "mlpipe/stream.h"
 #include "mlpipe/uri.h"
 #include "mlpipe/xgboost.h"
@@ -22,7 +23,7 @@ static struct {
 	char *target, *validation, *recipe, *output, *hyperparameters, *export_xgboost;
 	int log_format;
 	double max_rmse;
-	char *must_beat, *registry;
+	char *must_beat, *registry, *model_name;
 } T = { .max_rmse = -1 };
 
 /* Hyperparameters keep their XGBoost / SageMaker names, so they are strings here
@@ -52,8 +53,10 @@ static const struct ml_opt train_opts[] = {
 	  "also write the model in XGBoost's JSON format" },
 	{ "max-rmse", 0, ML_OPT_DOUBLE, &T.max_rmse, "X", "gate: reject (exit 1) when validation RMSE > X" },
 	{ "must-beat", 0, ML_OPT_STRING, &T.must_beat, "MODEL",
-	  "gate: reject unless better than this model (or the registry's best)" },
-	{ "registry", 0, ML_OPT_STRING, &T.registry, "DIR|URI", "register an accepted model here" },
+	  "gate: reject unless its RMSE is below this model's, or with \"best\" the registry's best's, on the same data" },
+	{ "registry", 0, ML_OPT_STRING, &T.registry, "DIR|URI", "register an accepted model here and move \"latest\"" },
+	{ "model-name", 0, ML_OPT_STRING, &T.model_name, "NAME",
+	  "the model's name in the registry (default: the --target column)" },
 	ML_OPT_END,
 };
 
@@ -369,6 +372,113 @@ static int gate(double rmse)
 	return ML_EXIT_FOUND;
 }
 
+/* --must-beat's other model: a file, or the registry's best (NULL *uri: there is none yet). */
+static int other_model(const char *name, char **uri, json_t **entry, struct ml_err *err)
+{
+	*uri = NULL;
+	*entry = NULL;
+	if (strcmp(T.must_beat, "best") != 0)
+		return (*uri = ml_strdup(T.must_beat, err)) ? 0 : -1;
+	struct ml_registry_ref ref = { .sel = ML_REGISTRY_BEST };
+	snprintf(ref.name, sizeof ref.name, "%s", name);
+	int found = ml_registry_resolve(T.registry, &ref, entry, err);
+	if (found < 0)
+		return -1;
+	ml_err_clear(err);
+	return found && !(*uri = ml_registry_verified_uri(*entry, err)) ? -1 : 0;
+}
+
+/*
+ * --must-beat: the other model scored on the same rows as this one (the
+ * validation file, else the training file).  ML_EXIT_OK with *gate_out
+ * describing the comparison, ML_EXIT_FOUND when rejected, or an error.
+ */
+static int must_beat(const char *name, double rmse, const char *data, const char *data_name, json_t **gate_out)
+{
+	struct ml_err err = ML_ERR_INIT;
+	struct ml_dataset d = { 0 };
+	struct ml_metrics om;
+	struct ml_model *m = NULL;
+	json_t *entry = NULL;
+	char *uri = NULL;
+	const char *set = T.validation ? "validation" : "training";
+	int rc = ML_EXIT_OK;
+	if (other_model(name, &uri, &entry, &err) < 0)
+		return ml_fail(&err);
+	if (!uri) {
+		*gate_out = json_pack("{s:s, s:b, s:s, s:f, s:s, s:n}", "event", "gate", "accepted", 1, "must_beat",
+				      "best", "rmse", rmse, "data", set, "other_rmse");
+		ml_info("gate: %s has no best model yet: accepted", name);
+		goto out;
+	}
+	if (!(m = ml_model_load_features(uri, NULL, &err)) ||
+	    read_dataset(m->recipe, T.validation ? T.validation : data, T.validation ? T.validation : data_name, &d, 0,
+			 &err) < 0 ||
+	    evaluate(m, &d, &om, &err) < 0) {
+		rc = ml_fail(&err);
+		goto out;
+	}
+	char other[ML_REGISTRY_NAME_MAX + 32];
+	if (entry)
+		snprintf(other, sizeof other, "%s@%lld", name, (long long)json_integer_value(json_object_get(entry, "version")));
+	else
+		snprintf(other, sizeof other, "%.*s", (int)sizeof other - 1, T.must_beat);
+	int accepted = rmse < om.rmse;
+	*gate_out = json_pack("{s:s, s:b, s:s, s:f, s:s, s:f}", "event", "gate", "accepted", accepted,
+			      "must_beat", other, "rmse", rmse, "data", set, "other_rmse", om.rmse);
+	if (accepted) {
+		ml_info("gate: accepted: %s RMSE %.6g is below %s's %.6g", set, rmse, other, om.rmse);
+		ml_log_event(*gate_out);
+		goto out;
+	}
+	ml_error("gate: rejected: %s RMSE %.6g is not below %s's %.6g on the same %s data%s", set, rmse, other,
+		 om.rmse, set, T.validation ? "" : " (no --validation was given)");
+	char *text = json_dumps(*gate_out, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	if (text)
+		fprintf(stderr, "%s\n", text);
+	free(text);
+	rc = ML_EXIT_FOUND;
+out:
+	ml_model_free(m);
+	ml_dataset_release(&d);
+	json_decref(entry);
+	free(uri);
+	return rc;
+}
+
+/* After --max-rmse: --must-beat, then --registry for an accepted model. */
+static int beat_and_register(struct training *t, double rmse, const char *data, const char *data_name)
+{
+	struct ml_err err = ML_ERR_INIT;
+	const char *name = T.model_name ? T.model_name : T.target;
+	json_t *decision = NULL;
+	int rc = ML_EXIT_OK;
+	if (T.registry && ml_registry_check_name(name, &err) < 0)
+		return ml_usage_error("%s%s", err.msg, T.model_name ? "" : " (the --target column): give --model-name");
+	if (T.must_beat && (rc = must_beat(name, rmse, data, data_name, &decision)) != ML_EXIT_OK)
+		goto out;
+	if (!T.registry)
+		goto out;
+	json_object_del(decision, "event");
+	json_object_del(decision, "accepted");
+	struct ml_registry_push p = {
+		.name = name, .model_doc = t->doc, .source = "ml-train", .gate = decision,
+		.status = T.must_beat || T.max_rmse >= 0 ? "accepted" : "registered",
+		.best = T.must_beat && !strcmp(T.must_beat, "best") ? ML_REGISTRY_BEST_ALWAYS : ML_REGISTRY_BEST_IF_NONE,
+	};
+	json_t *s = ml_registry_push(T.registry, &p, &err);
+	if (!s) {
+		rc = ml_fail(&err);
+		goto out;
+	}
+	json_object_set_new(s, "event", json_string("registered"));
+	ml_log_event(s);
+	json_decref(s);
+out:
+	json_decref(decision);
+	return rc;
+}
+
 /* The recipe and the training set: one pass over the data either way. */
 static int training_set(struct training *t, const char *data, const char *name, struct ml_err *err)
 {
@@ -394,16 +504,18 @@ static int train(const char *data, const char *data_name)
 		rc = ml_fail(&err);
 	else
 		rc = gate(judged);
+	if (rc == ML_EXIT_OK && (T.must_beat || T.registry))
+		rc = beat_and_register(&t, judged, data, data_name);
 	training_release(&t);
 	return rc;
 }
 
 static int unsupported_options(void)
 {
-	if (T.must_beat)
-		return ml_not_built_yet("--must-beat (the model registry)");
-	if (T.registry)
-		return ml_not_built_yet("--registry (the model registry)");
+	if (T.must_beat && !strcmp(T.must_beat, "best") && !T.registry)
+		return ml_usage_error("--must-beat best needs --registry: the best of which registry?");
+	if (T.model_name && !T.registry)
+		return ml_usage_error("--model-name is the name in the registry: it needs --registry");
 	if (T.export_xgboost && T.algorithm == 1)
 		return ml_usage_error("--export-xgboost writes gradient-boosted trees: it needs -a gbtree, not -a linear");
 	return 0;
@@ -439,6 +551,9 @@ static int cmd_train(int argc, char **argv)
 		return rc;
 	ml_set_event_format(T.log_format == 1);
 	const char *uri = first < argc ? argv[first] : "-";
+	if (T.must_beat && !T.validation && !strcmp(uri, "-"))
+		return ml_usage_error("--must-beat without --validation compares on the training data, "
+				      "which must then be a file, not standard input");
 	return train(uri, strcmp(uri, "-") ? uri : "<stdin>");
 }
 

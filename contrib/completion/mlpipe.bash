@@ -1,11 +1,11 @@
 # bash completion for mlpipe: ml-preprocess, ml-train, ml-score, ml-baseline,
-# ml-drift, ml-notify.
+# ml-drift, ml-notify, ml-model.
 #
 #   . contrib/completion/mlpipe.bash        (or install it as
 #   /usr/share/bash-completion/completions/ml-train etc.)
 #
 # Option names are not listed here: they are read from the tool's own
-# "--help" (for ml-preprocess, "ml-preprocess COMMAND --help") each time
+# "--help" (for ml-preprocess and ml-model, "TOOL COMMAND --help") each time
 # completion is asked for, so this file never goes stale as options change.
 # From each option line of the help, e.g.
 #
@@ -173,6 +173,20 @@ _mlpipe()
 		*) return ;;
 		esac
 	fi
+	if [[ $tool == ml-model ]]; then
+		if ((COMP_CWORD == 1)); then
+			if [[ $cur == -* ]]; then
+				mapfile -t COMPREPLY < <(compgen -W "--help --version" -- "$cur")
+			else
+				mapfile -t COMPREPLY < <(compgen -W "push list show promote fetch" -- "$cur")
+			fi
+			return
+		fi
+		case ${COMP_WORDS[1]} in
+		push | list | show | promote | fetch) sub=${COMP_WORDS[1]} ;;
+		*) return ;;
+		esac
+	fi
 
 	# After "--" only operands follow.
 	for ((i = 1; i < COMP_CWORD; i++)); do
@@ -219,4 +233,4 @@ _mlpipe()
 	mapfile -t COMPREPLY < <(compgen -f -- "$cur")
 }
 
-complete -F _mlpipe ml-preprocess ml-train ml-score ml-baseline ml-drift ml-notify
+complete -F _mlpipe ml-preprocess ml-train ml-score ml-baseline ml-drift ml-notify ml-model

@@ -1,0 +1,377 @@
+/*
+ * ml-model - the model registry: versioned models by name with "latest" and
+ * "best" pointers, in a directory or an s3:// prefix (registry.h).
+ *
+ *   ml-model push MODEL --registry R [--name N] [--baseline DIR]
+ *   ml-model list [NAME] --registry R
+ *   ml-model show NAME[@VERSION|@latest|@best] --registry R
+ *   ml-model promote NAME@VERSION --registry R
+ *   ml-model fetch NAME[@...] --registry R [-o FILE] [--baseline-out DIR]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mlpipe/cli.h"
+#include "mlpipe/log.h"
+#include "mlpipe/model.h"
+#include "mlpipe/registry.h"
+
+static char *registry;
+
+static const struct ml_opt registry_opts[] = {
+	{ "registry", 'r', ML_OPT_STRING, &registry, "DIR|URI", "the registry: a directory or an s3:// prefix" },
+	ML_OPT_END,
+};
+
+static const char exit_status[] = "  0   success\n";
+
+/* A registry summary or entry as one compact JSON line on stdout. */
+static int print_json_line(const json_t *j)
+{
+	char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	if (!text)
+		return ML_EXIT_SOFTWARE;
+	printf("%s\n", text);
+	free(text);
+	return 0;
+}
+
+/* ---- push ---- */
+
+static struct {
+	char *name, *baseline;
+} P;
+
+static const struct ml_opt push_opts[] = {
+	{ "name", 'n', ML_OPT_STRING, &P.name, "NAME", "the model's name (default: its target column)" },
+	{ "baseline", 0, ML_OPT_STRING, &P.baseline, "DIR",
+	  "also register ml-baseline's files from DIR (statistics.json, constraints.json)" },
+	ML_OPT_END,
+};
+
+/* The name a model gets by default: the column it predicts. */
+static int default_name(const char *model, char **name, struct ml_err *err)
+{
+	struct ml_model *m = ml_model_load(model, err);
+	const char *target = m ? ml_recipe_target(m->recipe) : NULL;
+	if (m && !target)
+		ml_err_set(err, ML_ERR_USAGE, "%s: the model names no target column: give --name", model);
+	*name = target ? ml_strdup(target, err) : NULL;
+	ml_model_free(m);
+	return *name ? 0 : -1;
+}
+
+static int cmd_push(int argc, char **argv, int first)
+{
+	struct ml_err err = ML_ERR_INIT;
+	if (argc - first != 1)
+		return ml_usage_error("push takes one model file");
+	const char *model = argv[first];
+	char *name = NULL;
+	if (!P.name && default_name(model, &name, &err) < 0)
+		return ml_fail(&err);
+	struct ml_registry_push p = { .name = P.name ? P.name : name, .model_uri = model,
+				      .baseline_dir = P.baseline, .source = model };
+	json_t *s = ml_registry_push(registry, &p, &err);
+	free(name);
+	if (!s)
+		return ml_fail(&err);
+	ml_info("registered %s@%lld (%s)", json_string_value(json_object_get(s, "name")),
+		(long long)json_integer_value(json_object_get(s, "version")),
+		json_string_value(json_object_get(s, "uri")));
+	int rc = print_json_line(s);
+	json_decref(s);
+	return rc;
+}
+
+/* ---- list ---- */
+
+static int list_json;
+
+static const struct ml_opt list_opts[] = {
+	{ "json", 0, ML_OPT_FLAG, &list_json, NULL, "one JSON object a line instead of a table" },
+	ML_OPT_END,
+};
+
+static void print_version_or_dash(const json_t *v)
+{
+	if (json_is_integer(v))
+		printf("\t%lld", (long long)json_integer_value(v));
+	else
+		printf("\t-");
+}
+
+static int list_names(struct ml_err *err)
+{
+	json_t *names = ml_registry_names(registry, err);
+	size_t i;
+	json_t *s;
+	if (!names)
+		return ml_fail(err);
+	if (!list_json && json_array_size(names))
+		printf("NAME\tVERSIONS\tLATEST\tBEST\n");
+	json_array_foreach(names, i, s) {
+		if (list_json) {
+			print_json_line(s);
+			continue;
+		}
+		printf("%s\t%lld", json_string_value(json_object_get(s, "name")),
+		       (long long)json_integer_value(json_object_get(s, "versions")));
+		print_version_or_dash(json_object_get(s, "latest"));
+		print_version_or_dash(json_object_get(s, "best"));
+		printf("\n");
+	}
+	json_decref(names);
+	return 0;
+}
+
+/* The RMSE people compare: validation's, or training's when there was none. */
+static double judged_rmse(const json_t *e)
+{
+	const json_t *m = json_object_get(e, "metrics");
+	const json_t *set = json_object_get(m, "validation");
+	if (!set)
+		set = json_object_get(m, "train");
+	const json_t *r = json_object_get(set, "rmse");
+	return json_is_number(r) ? json_number_value(r) : -1;
+}
+
+static int list_versions(const char *name, struct ml_err *err)
+{
+	json_t *idx = ml_registry_index(registry, name, err);
+	struct ml_registry_ref ref = { .sel = ML_REGISTRY_VERSION };
+	size_t i;
+	json_t *e;
+	if (!idx)
+		return ml_fail(err);
+	snprintf(ref.name, sizeof ref.name, "%s", name);
+	if (!list_json)
+		printf("VERSION\tCREATED\tSTATUS\tALGORITHM\tRMSE\tSHA256\tPOINTERS\n");
+	json_array_foreach(json_object_get(idx, "versions"), i, e) {
+		json_t *d = NULL;
+		ref.version = (long)json_integer_value(json_object_get(e, "version"));
+		if (ml_registry_resolve(registry, &ref, &d, err) <= 0) {
+			json_decref(idx);
+			return ml_fail(err);
+		}
+		if (list_json) {
+			print_json_line(d);
+		} else {
+			int latest = json_is_true(json_object_get(d, "latest")), best = json_is_true(json_object_get(d, "best"));
+			const char *alg = json_string_value(json_object_get(d, "algorithm"));
+			double rmse = judged_rmse(d);
+			printf("%ld\t%s\t%s\t%s\t", ref.version, json_string_value(json_object_get(d, "created")),
+			       json_string_value(json_object_get(d, "status")), alg ? alg : "-");
+			if (rmse >= 0)
+				printf("%.6g", rmse);
+			else
+				printf("-");
+			printf("\t%.12s\t%s%s%s\n", json_string_value(json_object_get(d, "sha256")), latest ? "latest" : "",
+			       latest && best ? "," : "", best ? "best" : (latest ? "" : "-"));
+		}
+		json_decref(d);
+	}
+	json_decref(idx);
+	return 0;
+}
+
+static int cmd_list(int argc, char **argv, int first)
+{
+	struct ml_err err = ML_ERR_INIT;
+	if (argc - first > 1)
+		return ml_usage_error("list takes one model name at most");
+	if (argc - first == 0)
+		return list_names(&err);
+	if (ml_registry_check_name(argv[first], &err) < 0)
+		return ml_usage_error("%s", err.msg);
+	return list_versions(argv[first], &err);
+}
+
+/* ---- show ---- */
+
+static const struct ml_opt show_opts[] = { ML_OPT_END };
+
+static int parse_ref_operand(int argc, char **argv, int first, const char *cmd, struct ml_registry_ref *ref)
+{
+	struct ml_err err = ML_ERR_INIT;
+	if (argc - first != 1)
+		return ml_usage_error("%s takes one model: NAME, NAME@VERSION, NAME@latest or NAME@best", cmd);
+	if (ml_registry_parse_ref(argv[first], ref, &err) < 0)
+		return ml_usage_error("%s", err.msg);
+	return 0;
+}
+
+static int cmd_show(int argc, char **argv, int first)
+{
+	struct ml_err err = ML_ERR_INIT;
+	struct ml_registry_ref ref;
+	json_t *e = NULL;
+	int rc = parse_ref_operand(argc, argv, first, "show", &ref);
+	if (rc)
+		return rc;
+	if (ml_registry_resolve(registry, &ref, &e, &err) <= 0)
+		return ml_fail(&err);
+	char *text = json_dumps(e, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+	json_decref(e);
+	if (!text)
+		return ML_EXIT_SOFTWARE;
+	printf("%s\n", text);
+	free(text);
+	return 0;
+}
+
+/* ---- promote ---- */
+
+static const struct ml_opt promote_opts[] = { ML_OPT_END };
+
+static int cmd_promote(int argc, char **argv, int first)
+{
+	struct ml_err err = ML_ERR_INIT;
+	struct ml_registry_ref ref;
+	int rc = parse_ref_operand(argc, argv, first, "promote", &ref);
+	if (rc)
+		return rc;
+	if (ref.sel != ML_REGISTRY_VERSION)
+		return ml_usage_error("promote needs a version: NAME@VERSION, e.g. price@3");
+	json_t *s = ml_registry_promote(registry, ref.name, ref.version, &err);
+	if (!s)
+		return ml_fail(&err);
+	ml_info("%s@%ld is now the best", ref.name, ref.version);
+	rc = print_json_line(s);
+	json_decref(s);
+	return rc;
+}
+
+/* ---- fetch ---- */
+
+static struct {
+	char *output, *baseline_out;
+} F;
+
+static const struct ml_opt fetch_opts[] = {
+	{ "output", 'o', ML_OPT_STRING, &F.output, "FILE", "write the model here (default: standard output)" },
+	{ "baseline-out", 0, ML_OPT_STRING, &F.baseline_out, "DIR", "also write the version's baseline files into DIR" },
+	ML_OPT_END,
+};
+
+static int cmd_fetch(int argc, char **argv, int first)
+{
+	struct ml_err err = ML_ERR_INIT;
+	struct ml_registry_ref ref;
+	json_t *e = NULL;
+	int rc = parse_ref_operand(argc, argv, first, "fetch", &ref);
+	if (rc)
+		return rc;
+	if (ml_registry_fetch(registry, &ref, F.output ? F.output : "-", F.baseline_out, &e, &err) < 0)
+		return ml_fail(&err);
+	ml_info("fetched %s@%lld, SHA-256 %s verified", ref.name, (long long)json_integer_value(json_object_get(e, "version")),
+		json_string_value(json_object_get(e, "sha256")));
+	json_decref(e);
+	return 0;
+}
+
+/* ---- the command ---- */
+
+struct subcommand {
+	const char *name;
+	const char *synopsis;
+	const char *summary;
+	const struct ml_opt *opts;
+	int (*run)(int argc, char **argv, int first);
+};
+
+static const struct subcommand subcommands[] = {
+	{ "push", "ml-model push [OPTION]... --registry DIR|URI MODEL",
+	  "Register MODEL as the next version of its name and move \"latest\" to it\n"
+	  "(the first version of a name also becomes its \"best\"). Prints the new\n"
+	  "version as a JSON line.",
+	  push_opts, cmd_push },
+	{ "list", "ml-model list [OPTION]... --registry DIR|URI [NAME]",
+	  "List the registry's model names, or the versions of NAME.", list_opts, cmd_list },
+	{ "show", "ml-model show [OPTION]... --registry DIR|URI NAME[@VERSION|@latest|@best]",
+	  "Print a version's index entry (SHA-256, created, status, metrics, files) as JSON.", show_opts,
+	  cmd_show },
+	{ "promote", "ml-model promote [OPTION]... --registry DIR|URI NAME@VERSION",
+	  "Make VERSION the best of NAME.", promote_opts, cmd_promote },
+	{ "fetch", "ml-model fetch [OPTION]... --registry DIR|URI NAME[@VERSION|@latest|@best]",
+	  "Write a registered model, after checking its SHA-256 against the registry's.", fetch_opts,
+	  cmd_fetch },
+};
+
+#define NSUB (sizeof subcommands / sizeof *subcommands)
+
+static const char top_summary[] =
+	"The model registry: versioned models by name, with \"latest\" and \"best\"\n"
+	"pointers, in a directory or an s3:// prefix.\n\n"
+	"Commands:\n"
+	"  push      register a model as a new version\n"
+	"  list      list names, or the versions of a name\n"
+	"  show      print a version's entry\n"
+	"  promote   make a version the best\n"
+	"  fetch     write a registered model, SHA-256 checked\n\n"
+	"Run 'ml-model COMMAND --help' for a command's options.";
+
+static const char epilog[] = "Examples:\n"
+			     "  ml-model push model.json --registry models/ --baseline baseline/\n"
+			     "  ml-model list --registry models/ price\n"
+			     "  ml-model fetch price@best --registry models/ -o best.json\n";
+
+static int run_subcommand(const struct subcommand *sc, int argc, char **argv)
+{
+	struct ml_err err = ML_ERR_INIT;
+	const struct ml_opt *tables[] = { sc->opts, registry_opts, NULL };
+	const struct ml_opt *siblings[NSUB + 1] = { 0 };
+	size_t ns = 0;
+	for (size_t i = 0; i < NSUB; i++)
+		if (&subcommands[i] != sc)
+			siblings[ns++] = subcommands[i].opts;
+	const struct ml_cli cli = { .tool = "ml-model",
+				    .section = "model",
+				    .synopsis = sc->synopsis,
+				    .summary = sc->summary,
+				    .tables = tables,
+				    .epilog = epilog,
+				    .exit_status = exit_status,
+				    .config_siblings = siblings };
+	int first;
+	int status = ml_cli_parse(&cli, argc, argv, &first, &err);
+	if (status != ML_CLI_CONTINUE)
+		return ml_cli_exit(status, &err);
+	if (!registry)
+		return ml_usage_error("a registry is required: --registry DIR|URI (or MLPIPE_MODEL_REGISTRY)");
+	return sc->run(argc, argv, first);
+}
+
+static int cmd_model(int argc, char **argv)
+{
+	const char *name = argc > 1 ? argv[1] : NULL;
+	for (size_t i = 0; name && i < NSUB; i++)
+		if (!strcmp(name, subcommands[i].name))
+			return run_subcommand(&subcommands[i], argc - 1, argv + 1);
+	const struct ml_opt *tables[] = { registry_opts, NULL };
+	const struct ml_opt *siblings[NSUB + 1] = { 0 };
+	for (size_t i = 0; i < NSUB; i++)
+		siblings[i] = subcommands[i].opts;
+	const struct ml_cli cli = { .tool = "ml-model",
+				    .section = "model",
+				    .synopsis = "ml-model push|list|show|promote|fetch [OPTION]... [ARG]",
+				    .summary = top_summary,
+				    .tables = tables,
+				    .epilog = epilog,
+				    .exit_status = exit_status,
+				    .config_siblings = siblings };
+	struct ml_err err = ML_ERR_INIT;
+	int first;
+	int status = ml_cli_parse(&cli, argc, argv, &first, &err);
+	if (status != ML_CLI_CONTINUE)
+		return ml_cli_exit(status, &err);
+	if (!name || name[0] == '-')
+		return ml_usage_error("a command is required: push, list, show, promote or fetch");
+	return ml_usage_error("unknown command \"%s\": expected push, list, show, promote or fetch", name);
+}
+
+int main(int argc, char **argv)
+{
+	return ml_main(argc, argv, cmd_model);
+}
