@@ -152,8 +152,7 @@ int32_t gb_binned_leaf(const struct gb_grower *g, const struct gb_tree *t, size_
 struct gb_predictor;
 struct gb_predictor *gb_predictor_new(struct gb_forest *f, struct ml_err *err);	/* takes f */
 const struct gb_forest *gb_predictor_forest(const struct gb_predictor *p);
-/* Margins (before the link) of each row of x added to out; out starts at the base margin. */
-int gb_predict_margin(const struct gb_predictor *p, const struct ml_matrix *x, double *out, struct ml_err *err);
+/* out[i] = link(base margin + the leaves row i reaches), summed in float in tree order as XGBoost does. */
 int gb_predict(const struct gb_predictor *p, const struct ml_matrix *x, double *out, struct ml_err *err);
 void gb_predictor_free(struct gb_predictor *p);
 /* One tree's output for a row of float features (validation during training). */

@@ -43,7 +43,7 @@ struct gb_predictor {
 	size_t *node_at, *leaf_at;
 	uint32_t *code;		/* feature index | DEFAULT_LEFT_BIT (read as int32 by the kernel) */
 	float *threshold;
-	double *leaf;
+	float *leaf;		/* leaf values; rows sum them in float, from the base margin, as XGBoost does */
 };
 
 static int have_avx2(void);
@@ -69,7 +69,7 @@ void gb_predictor_free(struct gb_predictor *p)
 
 /* Copy source node i of t into slot k (depth d) of the perfect layout of depth D. */
 static void lay_out(const struct gb_tree *t, int32_t i, size_t k, uint32_t d, uint32_t D, uint32_t *code,
-		    float *threshold, double *leaf)
+		    float *threshold, float *leaf)
 {
 	if (d == D) {
 		leaf[k - (((size_t)1 << D) - 1)] = t->cond[i];
@@ -148,7 +148,7 @@ struct gb_predictor *gb_predictor_new(struct gb_forest *f, struct ml_err *err)
  * can; the steps of different rows are independent, so the CPU overlaps them.
  */
 static void score_block(const struct gb_predictor *pr, const float *xf, const int32_t *row_at, int n,
-			int has_nan, double *acc)
+			int has_nan, float *acc)
 {
 	int32_t idx[BLOCK];
 	for (size_t k = 0; k < pr->forest.ntrees; k++) {
@@ -173,7 +173,7 @@ static void score_block(const struct gb_predictor *pr, const float *xf, const in
 				}
 			}
 		}
-		const double *leaf = pr->leaf + pr->leaf_at[k] - (((size_t)1 << D) - 1);
+		const float *leaf = pr->leaf + pr->leaf_at[k] - (((size_t)1 << D) - 1);
 		for (int r = 0; r < n; r++)
 			acc[r] += leaf[idx[r]];
 	}
@@ -188,7 +188,7 @@ static void score_block(const struct gb_predictor *pr, const float *xf, const in
  * same order of additions).
  */
 __attribute__((target("avx2"))) static void score_block_avx2(const struct gb_predictor *pr, const float *xf,
-								  const int32_t *row_at, int n, int has_nan, double *acc)
+								  const int32_t *row_at, int n, int has_nan, float *acc)
 {
 	int groups = (n + 7) / 8;	/* a short block (one request's rows) takes only its groups */
 	__m256i idx[BLOCK / 8];
@@ -228,7 +228,7 @@ __attribute__((target("avx2"))) static void score_block_avx2(const struct gb_pre
 				idx[g] = _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(idx[g], 1), one), right);
 			}
 		}
-		const double *leaf = pr->leaf + pr->leaf_at[k] - (((size_t)1 << D) - 1);
+		const float *leaf = pr->leaf + pr->leaf_at[k] - (((size_t)1 << D) - 1);
 		int32_t at[BLOCK];
 		for (int g = 0; g < groups; g++)
 			_mm256_storeu_si256((__m256i *)(at + 8 * g), idx[g]);
@@ -243,7 +243,7 @@ static int have_avx2(void)
 }
 #else
 static void score_block_avx2(const struct gb_predictor *pr, const float *xf, const int32_t *row_at, int n,
-			     int has_nan, double *acc)
+			     int has_nan, float *acc)
 {
 	score_block(pr, xf, row_at, n, has_nan, acc);
 }
@@ -266,11 +266,11 @@ static double walk_tree(const struct gb_tree *t, const float *row)
 	return t->cond[i];
 }
 
-static void walk_block(const struct gb_predictor *pr, const float *xf, size_t p, size_t n, double *acc)
+static void walk_block(const struct gb_predictor *pr, const float *xf, size_t p, size_t n, float *acc)
 {
 	for (size_t k = 0; k < pr->forest.ntrees; k++)
 		for (size_t r = 0; r < n; r++)
-			acc[r] += walk_tree(&pr->forest.trees[k], xf + r * p);
+			acc[r] += (float)walk_tree(&pr->forest.trees[k], xf + r * p);
 }
 
 /* Rows [r0, r0 + n) of x to float, zeros after them up to the next 8 (the AVX2 kernel's width); whether any is missing. */
@@ -288,7 +288,7 @@ static int to_float(const struct ml_matrix *x, size_t r0, size_t n, float *xf)
 	return nan;
 }
 
-int gb_predict_margin(const struct gb_predictor *pr, const struct ml_matrix *x, double *out, struct ml_err *err)
+int gb_predict(const struct gb_predictor *pr, const struct ml_matrix *x, double *out, struct ml_err *err)
 {
 	if (x->ncols < pr->forest.num_feature)
 		return ml_err_set(err, ML_ERR_DATA, "the model uses %zu features, the data has %zu",
@@ -299,33 +299,24 @@ int gb_predict_margin(const struct gb_predictor *pr, const struct ml_matrix *x, 
 	if (!xf)
 		return -1;
 	int32_t row_at[BLOCK];
-	double acc[BLOCK];
+	float acc[BLOCK];
 	for (int r = 0; r < BLOCK; r++)
 		row_at[r] = r * (int32_t)x->ncols;
 	for (size_t r0 = 0; r0 < x->nrows; r0 += BLOCK) {
 		size_t n = x->nrows - r0 < BLOCK ? x->nrows - r0 : BLOCK;
 		int nan = to_float(x, r0, n, xf);
-		memcpy(acc, out + r0, n * sizeof *acc);
+		for (size_t r = 0; r < n; r++)
+			acc[r] = (float)pr->base_margin;
 		if (pr->perfect && pr->avx2)
 			score_block_avx2(pr, xf, row_at, (int)n, nan, acc);
 		else if (pr->perfect)
 			score_block(pr, xf, row_at, (int)n, nan, acc);
 		else
 			walk_block(pr, xf, x->ncols, n, acc);
-		memcpy(out + r0, acc, n * sizeof *acc);
+		for (size_t r = 0; r < n; r++)
+			out[r0 + r] = gb_link(&pr->forest.objective, acc[r]);
 	}
 	free(xf);
-	return 0;
-}
-
-int gb_predict(const struct gb_predictor *pr, const struct ml_matrix *x, double *out, struct ml_err *err)
-{
-	for (size_t i = 0; i < x->nrows; i++)
-		out[i] = 0;
-	if (gb_predict_margin(pr, x, out, err) < 0)
-		return -1;
-	for (size_t i = 0; i < x->nrows; i++)	/* leaves first, then the base: as XGBoost adds them */
-		out[i] = gb_link(&pr->forest.objective, pr->base_margin + out[i]);
 	return 0;
 }
 

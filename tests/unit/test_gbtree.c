@@ -247,8 +247,9 @@ static void check_kernels(size_t ntrees, size_t splits)
 		for (size_t k = 0; k < ntrees; k++)
 			want += gb_walk_tree(&f.trees[k], row);
 		want += 1;
-		ck_assert_msg(fabs(out[i] - want) <= 1e-9 * fabs(want), "row %zu: %.17g, walked %.17g", i, out[i],
-			      want);
+		/* the kernels sum in float (as XGBoost), the walk here in double */
+		ck_assert_msg(fabs(out[i] - want) <= 1e-5 * fabs(want) + 1e-3, "row %zu: %.17g, walked %.17g", i,
+			      out[i], want);
 	}
 	ops()->free(pr);
 	gb_forest_free(&f);
