@@ -44,8 +44,8 @@ TEST=$B/friedman-test.csv
 [ -s "$TEST" ] || "$B/gen_csv" 200000 7 --friedman >"$TEST"
 # A probe on 1,000 rows: until the plugin trains, the rest is skipped, saying why.
 if ! head -1001 "$TEST" | build/bin/ml-train -a gbtree --target y --num_round 2 -o "$B/gbtree-probe.json" \
-	>/dev/null 2>"$B/err"; then
-	echo "== gbtree: skipped: ml-train -a gbtree fails: $(tail -1 "$B/err")"
+	>/dev/null 2>"$B/gbtree-err"; then
+	echo "== gbtree: skipped: ml-train -a gbtree fails: $(tail -1 "$B/gbtree-err")"
 	exit 0
 fi
 REF=1
@@ -56,7 +56,7 @@ fi
 
 # best_alt CMD...: each CMD (a shell command line, output discarded) run
 # $RUNS times, alternating; prints the fastest wall-clock time of each, in
-# seconds, and leaves the least CPU time (user + system) of each in $B/cpu.
+# seconds, and leaves the least CPU time (user + system) of each in $B/gbtree-cpu.
 # A command that fails stops the benchmark.
 best_alt() {
 	local i t0 t c best=() cpu=()
@@ -66,18 +66,18 @@ best_alt() {
 		for cmd in "$@"; do
 			i=$((i + 1))
 			t0=$EPOCHREALTIME
-			/usr/bin/time -f '%U %S' -o "$B/time" sh -c "$cmd" >/dev/null 2>"$B/err" ||
-				{ echo "failed: $cmd" >&2; cat "$B/err" >&2; return 1; }
+			/usr/bin/time -f '%U %S' -o "$B/gbtree-time" sh -c "$cmd" >/dev/null 2>"$B/gbtree-err" ||
+				{ echo "failed: $cmd" >&2; cat "$B/gbtree-err" >&2; return 1; }
 			t=$(echo "$EPOCHREALTIME $t0" | awk '{printf "%.3f", $1 - $2}')
-			c=$(tail -1 "$B/time" | awk '{printf "%.2f", $1 + $2}')
+			c=$(tail -1 "$B/gbtree-time" | awk '{printf "%.2f", $1 + $2}')
 			best[i]=$(echo "$t ${best[i]}" | awk '{print ($1 < $2) ? $1 : $2}')
 			cpu[i]=$(echo "$c ${cpu[i]}" | awk '{print ($1 < $2) ? $1 : $2}')
 		done
 	done
-	echo "${cpu[@]}" >"$B/cpu"
+	echo "${cpu[@]}" >"$B/gbtree-cpu"
 	echo "${best[@]}"
 }
-cpu() { cut -d' ' -f"$1" "$B/cpu"; }	# cpu N: the Nth command's CPU seconds from the last best_alt
+cpu() { cut -d' ' -f"$1" "$B/gbtree-cpu"; }	# cpu N: the Nth command's CPU seconds from the last best_alt
 ratio() { echo "$1 $2" | awk '{printf "%.2f", $1 / $2}'; }
 
 echo "== gbtree: $(date -u '+%F %H:%M UTC'), commit $(git log -1 --format=%h 2>/dev/null || echo '?'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -168,12 +168,12 @@ printf '%-34s %8s s (CPU %s s)\n' "ml-score" "$ours" "$(cpu 1)" "mawk -F, (sum a
 echo "ratio ml-score/mawk: $(ratio "$ours" "$mawk_t") (target <= 1.5)"
 
 # ---- memory ----
-rss() { tail -1 "$B/rss"; }
-/usr/bin/time -f %M -o "$B/rss" build/bin/ml-score -m "$B/gbtree.json" <"$TRAIN" >/dev/null
+rss() { tail -1 "$B/gbtree-rss"; }
+/usr/bin/time -f %M -o "$B/gbtree-rss" build/bin/ml-score -m "$B/gbtree.json" <"$TRAIN" >/dev/null
 echo "== ml-score peak RSS: $(rss) KB over 1,000,000 rows (file)"
 if [ "$STREAM_ROWS" != 0 ]; then
 	"$B/gen_csv" "$STREAM_ROWS" 11 --friedman |
-		/usr/bin/time -f %M -o "$B/rss" build/bin/ml-score -m "$B/gbtree.json" >/dev/null
+		/usr/bin/time -f %M -o "$B/gbtree-rss" build/bin/ml-score -m "$B/gbtree.json" >/dev/null
 	echo "== ml-score peak RSS: $(rss) KB over $STREAM_ROWS rows (generated, through a pipe)"
 fi
 echo "== gbtree: done, load average $(cut -d' ' -f1-3 /proc/loadavg)"
