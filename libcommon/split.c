@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mlpipe/buf.h"
 #include "mlpipe/split.h"
 #include "mlpipe/uri.h"
 
@@ -71,42 +72,63 @@ int ml_split_parse_ratios(const char *text, double *ratios, size_t *n, struct ml
 	return 0;
 }
 
-/* Close every share; after one fails to commit, the rest are discarded. */
-static int close_all(struct ml_ostream **out, size_t n, int commit, struct ml_err *err)
+/* One output share, written through a buffer: a row is far smaller than a write() is worth. */
+struct share {
+	struct ml_ostream *out;
+	struct ml_buf buf;
+};
+
+#define SHARE_FLUSH (64 * 1024)
+
+static int flush_share(struct share *sh, struct ml_err *err)
 {
-	int rc = 0;
-	for (size_t i = 0; i < n; i++)
-		if (out[i] && ml_ostream_close(out[i], commit && rc == 0, err) < 0)
-			rc = -1;
+	int rc = ml_ostream_write(sh->out, sh->buf.data, sh->buf.len, err);
+	ml_buf_reset(&sh->buf);
 	return rc;
 }
 
-static int open_all(struct ml_reader *r, const struct ml_split_opts *o, struct ml_ostream **out, struct ml_err *err)
+/* Close every share; after one fails to commit, the rest are discarded. */
+static int close_all(struct share *sh, size_t n, int commit, struct ml_err *err)
+{
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (sh[i].out && commit && rc == 0 && flush_share(&sh[i], err) < 0)
+			rc = -1;
+		if (sh[i].out && ml_ostream_close(sh[i].out, commit && rc == 0, err) < 0)
+			rc = -1;
+		ml_buf_release(&sh[i].buf);
+	}
+	return rc;
+}
+
+static int open_all(struct ml_reader *r, const struct ml_split_opts *o, struct share *sh, struct ml_err *err)
 {
 	size_t hlen;
 	const char *header = ml_reader_header_raw(r, &hlen);
 	for (size_t i = 0; i < o->n; i++) {
+		ml_buf_init(&sh[i].buf, SIZE_MAX);
 		/* Atomic: a failed split leaves no half-written share behind. */
-		out[i] = ml_open_write(o->uris[i], ML_WRITE_ATOMIC, err);
-		if (!out[i] || (hlen && ml_ostream_write(out[i], header, hlen, err) < 0))
+		sh[i].out = ml_open_write(o->uris[i], ML_WRITE_ATOMIC, err);
+		if (!sh[i].out || (hlen && ml_ostream_write(sh[i].out, header, hlen, err) < 0))
 			return -1;
 	}
 	return 0;
 }
 
-static int write_record(struct ml_ostream *out, const struct ml_record *rec, struct ml_err *err)
+static int write_record(struct share *sh, const struct ml_record *rec, struct ml_err *err)
 {
-	if (ml_ostream_write(out, rec->raw, rec->raw_len, err) < 0)
-		return -1;
+	int rc = ml_buf_add(&sh->buf, rec->raw, rec->raw_len);
 	/* The last record of a file may lack a line end; a share must not. */
-	if (rec->raw_len && rec->raw[rec->raw_len - 1] != '\n')
-		return ml_ostream_write(out, "\n", 1, err);
-	return 0;
+	if (rc == 0 && rec->raw_len && rec->raw[rec->raw_len - 1] != '\n')
+		rc = ml_buf_addc(&sh->buf, '\n');
+	if (rc < 0)
+		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	return sh->buf.len >= SHARE_FLUSH ? flush_share(sh, err) : 0;
 }
 
 int ml_split_run(struct ml_reader *r, const struct ml_split_opts *o, uint64_t *counts, struct ml_err *err)
 {
-	struct ml_ostream *out[ML_SPLIT_MAX] = { 0 };
+	struct share out[ML_SPLIT_MAX] = { 0 };
 	struct ml_record rec;
 	long key = -1;
 	int rc;
@@ -122,7 +144,7 @@ int ml_split_run(struct ml_reader *r, const struct ml_split_opts *o, uint64_t *c
 				   ? ml_split_hash_key(rec.fields[key].ptr, rec.fields[key].len, o->seed)
 				   : ml_split_hash_row(rec.row, o->seed);
 		size_t share = ml_split_choose(o->ratios, o->n, u);
-		if (write_record(out[share], &rec, err) < 0)
+		if (write_record(&out[share], &rec, err) < 0)
 			goto fail;
 		counts[share]++;
 	}
