@@ -393,7 +393,8 @@ static int other_model(const char *name, char **uri, json_t **entry, struct ml_e
  * validation file, else the training file).  ML_EXIT_OK with *gate_out
  * describing the comparison, ML_EXIT_FOUND when rejected, or an error.
  */
-static int must_beat(const char *name, double rmse, const char *data, const char *data_name, json_t **gate_out)
+static int must_beat(const char *name, double rmse, const char *data, const char *data_name, json_t **gate_out,
+		     long *beaten)
 {
 	struct ml_err err = ML_ERR_INIT;
 	struct ml_dataset d = { 0 };
@@ -419,8 +420,9 @@ static int must_beat(const char *name, double rmse, const char *data, const char
 		goto out;
 	}
 	char other[ML_REGISTRY_NAME_MAX + 32];
+	*beaten = entry ? (long)json_integer_value(json_object_get(entry, "version")) : 0;
 	if (entry)
-		snprintf(other, sizeof other, "%s@%lld", name, (long long)json_integer_value(json_object_get(entry, "version")));
+		snprintf(other, sizeof other, "%s@%ld", name, *beaten);
 	else
 		snprintf(other, sizeof other, "%.*s", (int)sizeof other - 1, T.must_beat);
 	int accepted = rmse < om.rmse;
@@ -452,10 +454,11 @@ static int beat_and_register(struct training *t, double rmse, const char *data, 
 	struct ml_err err = ML_ERR_INIT;
 	const char *name = T.model_name ? T.model_name : T.target;
 	json_t *decision = NULL;
+	long beaten = 0;
 	int rc = ML_EXIT_OK;
 	if (T.registry && ml_registry_check_name(name, &err) < 0)
 		return ml_usage_error("%s%s", err.msg, T.model_name ? "" : " (the --target column): give --model-name");
-	if (T.must_beat && (rc = must_beat(name, rmse, data, data_name, &decision)) != ML_EXIT_OK)
+	if (T.must_beat && (rc = must_beat(name, rmse, data, data_name, &decision, &beaten)) != ML_EXIT_OK)
 		goto out;
 	if (!T.registry)
 		goto out;
@@ -465,6 +468,7 @@ static int beat_and_register(struct training *t, double rmse, const char *data, 
 		.name = name, .model_doc = t->doc, .source = "ml-train", .gate = decision,
 		.status = T.must_beat || T.max_rmse >= 0 ? "accepted" : "registered",
 		.best = T.must_beat && !strcmp(T.must_beat, "best") ? ML_REGISTRY_BEST_ALWAYS : ML_REGISTRY_BEST_IF_NONE,
+		.beaten = beaten,
 	};
 	json_t *s = ml_registry_push(T.registry, &p, &err);
 	if (!s) {

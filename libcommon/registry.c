@@ -378,7 +378,8 @@ static int local_names(const struct reg *r, struct ml_strlist *names, struct ml_
 {
 	DIR *d = opendir(r->root);
 	if (!d)
-		return errno == ENOENT ? 0 : ml_err_errno(err, errno, "%s", r->root);
+		return errno == ENOENT ? ml_err_set(err, ML_ERR_NOINPUT, "%s: no such registry", r->root)
+				       : ml_err_errno(err, errno, "%s", r->root);
 	struct dirent *de;
 	int rc = 0;
 	while (rc == 0 && (de = readdir(d)) != NULL) {
@@ -837,6 +838,11 @@ json_t *ml_registry_push(const char *registry, const struct ml_registry_push *p,
 		ml_err_clear(err);
 		idx = json_pack("{s:s, s:[]}", "name", p->name, "versions");
 	} else if (load_pointers(&r, p->name, idx, &latest, &best, err) < 0) {
+		goto out_unlock;
+	}
+	if (p->best == ML_REGISTRY_BEST_ALWAYS && best != p->beaten) {
+		ml_err_set(err, ML_ERR_TEMPFAIL, "%s: the best \"%s\" is version %ld now, not %ld as when compared: "
+			   "compare again", r.root, p->name, best, p->beaten);
 		goto out_unlock;
 	}
 	json_t *versions = json_object_get(idx, "versions");

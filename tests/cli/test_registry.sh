@@ -36,6 +36,9 @@ expect_rc 0 "list exits 0"
 expect_eq "$out" "$(printf 'NAME\tVERSIONS\tLATEST\tBEST\nother-model\t1\t1\t1\nprice\t2\t2\t1')" "list shows each name's versions and pointers"
 run ml-model list -r reg --json
 expect_match "$out" '^\{"name":"other-model","versions":1,"latest":1,"best":1\}' "list --json gives JSON lines"
+run ml-model list -r no-such-dir
+expect_rc 66 "list of a registry directory that does not exist exits 66"
+expect_match "$err" 'no-such-dir: no such registry' "the missing registry is named"
 run ml-model list -r reg price
 expect_match "$out" $'\n1\t[0-9T:Z-]+\tregistered\tgbtree\t[0-9.]+\t[0-9a-f]{12}\tbest\n2\t.*\tlatest$' "list NAME shows each version"
 

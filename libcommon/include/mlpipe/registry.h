@@ -74,6 +74,10 @@ struct ml_registry_push {
 	const char *source;		/* where the model came from, for people (optional) */
 	const json_t *gate;		/* optional: the gate's decision, kept in the index (borrowed) */
 	enum ml_registry_best best;
+	/* With ML_REGISTRY_BEST_ALWAYS: the best version the model was compared
+	 * with (0: there was none).  If best has moved since, nothing is
+	 * written and the push fails with TEMPFAIL (compare again). */
+	long beaten;
 };
 
 /*
@@ -97,7 +101,8 @@ json_t *ml_registry_index(const char *registry, const char *name, struct ml_err 
 
 /*
  * The names in a registry, sorted, each as {"name", "versions", "latest",
- * "best"} (a new array; empty when the registry does not exist yet).
+ * "best"} (a new array).  A local directory that does not exist is an error
+ * (NOINPUT); an s3:// prefix with no objects is an empty registry.
  */
 json_t *ml_registry_names(const char *registry, struct ml_err *err);
 
