@@ -1267,20 +1267,34 @@ static int respond(struct ml_writer *w, enum media m, struct ml_serve_response *
 	return rc < 0 ? rc : ml_buf_adds(&rs->body, len ? "}\n" : "]}\n");
 }
 
+/* 415, 406 or 400 before anything is read: 1 when refused. */
+static int refuse(const struct ml_serve_request *rq, enum media in, enum media out, struct ml_serve_response *rs)
+{
+	if (in == MEDIA_NONE || in == MEDIA_ANY) {
+		rs->status = 415;
+		ml_buf_printf(&rs->body, "Content-Type %s is not scored: send text/csv, application/json or "
+			      "application/jsonlines\n", rq->content_type ? rq->content_type : "(none)");
+	} else if (out == MEDIA_NONE) {
+		rs->status = 406;
+		ml_buf_printf(&rs->body, "Accept %s: the answer can be text/csv, application/json or "
+			      "application/jsonlines\n", rq->accept);
+	} else if (rq->len == 0) {
+		rs->status = 400;
+		ml_buf_adds(&rs->body, "POST /invocations: the body is empty\n");
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
 static void serve_invoke(void *ctx, const struct ml_serve_request *rq, struct ml_serve_response *rs)
 {
 	struct ml_err err = ML_ERR_INIT;
 	enum media in = rq->content_type ? media_of(rq->content_type, strlen(rq->content_type)) : MEDIA_NONE;
 	enum media out = accepted(rq->accept, in);
 	(void)ctx;
-	rs->status = in == MEDIA_NONE || in == MEDIA_ANY ? 415 : out == MEDIA_NONE ? 406 : rq->len == 0 ? 400 : 0;
-	if (rs->status) {
-		ml_buf_printf(&rs->body, rs->status == 415 ? "Content-Type %s is not scored: send text/csv, application/json or application/jsonlines\n"
-			      : rs->status == 406 ? "Accept %s: the answer can be text/csv, application/json or application/jsonlines\n"
-						  : "%s: the body is empty\n",
-			      rs->status == 415 ? (rq->content_type ? rq->content_type : "(none)") : rs->status == 406 ? rq->accept : "POST /invocations");
+	if (refuse(rq, in, out, rs))
 		return;
-	}
 	struct ensemble *e = acquire();
 	struct scoring sc = { .e = e, .label_col = -1, .deadline = rq->deadline };
 	struct ml_buf rows;
