@@ -185,6 +185,12 @@ static int write_all(int fd, const char *p, size_t n)
 int ml_capture_record(struct ml_capture *c, const char *in_type, const char *in, size_t in_len,
 		      const char *out_type, const char *out, size_t out_len, struct ml_err *err)
 {
+	return ml_capture_record_id(c, NULL, in_type, in, in_len, out_type, out, out_len, err);
+}
+
+int ml_capture_record_id(struct ml_capture *c, const char *inference_id, const char *in_type, const char *in,
+			 size_t in_len, const char *out_type, const char *out, size_t out_len, struct ml_err *err)
+{
 	struct timeval now;
 	struct tm tm;
 	char when[32], uuid[37];
@@ -197,6 +203,8 @@ int ml_capture_record(struct ml_capture *c, const char *in_type, const char *in,
 	json_object_set_new(data, "endpointInput", capture_part(in_type, "INPUT", in, in_len));
 	json_object_set_new(data, "endpointOutput", capture_part(out_type, "OUTPUT", out, out_len));
 	json_object_set_new(meta, "eventId", json_string(uuid));
+	if (inference_id && ml_utf8_valid_prefix(inference_id, strlen(inference_id)) == strlen(inference_id))
+		json_object_set_new(meta, "inferenceId", json_string(inference_id));
 	json_object_set_new(meta, "inferenceTime", json_string(when));
 	json_object_set_new(rec, "captureData", data);
 	json_object_set_new(rec, "eventMetadata", meta);

@@ -76,8 +76,8 @@ static void capture(struct server *s, const struct ml_serve_request *rq, const s
 	struct ml_err err = ML_ERR_INIT;
 	if (!s->o->capture || !ml_capture_sampled(s->o->capture))
 		return;
-	if (ml_capture_record(s->o->capture, rq->content_type, rq->body, rq->len, rs->content_type,
-			      rs->body.data ? rs->body.data : "", rs->body.len, &err) < 0)
+	if (ml_capture_record_id(s->o->capture, rq->inference_id, rq->content_type, rq->body, rq->len,
+				 rs->content_type, rs->body.data ? rs->body.data : "", rs->body.len, &err) < 0)
 		ml_error("%s", err.msg);
 }
 
@@ -86,6 +86,7 @@ static enum MHD_Result invoke(struct server *s, struct MHD_Connection *c, struct
 	struct ml_serve_request req = {
 		.content_type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
 		.accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
+		.inference_id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Amzn-SageMaker-Inference-Id"),
 		.body = rq->body.data ? rq->body.data : "",
 		.len = rq->body.len,
 		.deadline = ml_serve_now() + s->o->timeout,

@@ -182,7 +182,7 @@ expect_eq "$out" "$((206 + 240 + 2 + 1))" "capture holds every answered request,
 cp "$T/a.json" "$T/model.json"
 PORT=$(free_port)
 URL=http://127.0.0.1:$PORT
-start --max-request-size 1000
+start --max-request-size 1000 --capture "$T/cap2"
 rows 1 100 >"$T/100.csv"
 post text/csv "$T/100.csv"
 expect_eq "$code" "413" "a body over --max-request-size is 413"
@@ -190,8 +190,11 @@ expect_match "$body" "at most 1000 are accepted" "... saying the limit"
 code=$(rows 1 100 | curl -s -o "$T/resp" -w '%{http_code}' -H 'Content-Type: text/csv' -H 'Transfer-Encoding: chunked' \
 	--data-binary @- "$URL/invocations")
 expect_eq "$code" "413" "a chunked body passing the limit is 413"
-post text/csv "$T/one.csv"
+body=$(curl -s -H 'Content-Type: text/csv' -H 'X-Amzn-SageMaker-Inference-Id: req-42' --data-binary "@$T/one.csv" \
+	"$URL/invocations")
 expect_eq "$body" "$(sed -n 5p "$T/a.pred")" "a small request still works"
+expect_match "$(cat "$T"/cap2/*/*/*/*/*.jsonl)" '"inferenceId":"req-42"' \
+	"X-Amzn-SageMaker-Inference-Id is captured as eventMetadata.inferenceId"
 kill -TERM $SERVER
 wait $SERVER
 expect_eq "$?" "0" "stopped with SIGTERM: exit 0"

@@ -9,6 +9,7 @@
  *        "endpointOutput":{"observedContentType":"text/csv","mode":"OUTPUT",
  *                          "data":"22661.05","encoding":"CSV"}},
  *      "eventMetadata":{"eventId":"<uuid4>","inferenceTime":"2026-11-25T14:05:09Z"},
+ *                       (and "inferenceId" when the client gave one)
  *      "eventVersion":"0"}
  *
  * in hourly files DIR/YYYY/MM/DD/HH/<MM-SS-mmm>-<random>.jsonl (UTC, the
@@ -40,6 +41,9 @@ struct ml_capture *ml_capture_open(const char *dir, double percent, struct ml_er
 int ml_capture_sampled(struct ml_capture *c);
 int ml_capture_record(struct ml_capture *c, const char *in_type, const char *in, size_t in_len,
 		      const char *out_type, const char *out, size_t out_len, struct ml_err *err);
+/* The same with eventMetadata.inferenceId (the client's X-Amzn-SageMaker-Inference-Id), if not NULL. */
+int ml_capture_record_id(struct ml_capture *c, const char *inference_id, const char *in_type, const char *in,
+			 size_t in_len, const char *out_type, const char *out, size_t out_len, struct ml_err *err);
 /* Records written so far. */
 unsigned long long ml_capture_count(const struct ml_capture *c);
 /* fsync and close the current file; frees c. */

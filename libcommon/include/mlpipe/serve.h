@@ -37,6 +37,7 @@ struct ml_serve_request {
 	const char *body;		/* NUL-terminated; len bytes */
 	size_t len;
 	double deadline;		/* ml_serve_now() value when scoring should give up */
+	const char *inference_id;	/* X-Amzn-SageMaker-Inference-Id as sent, or NULL */
 };
 
 struct ml_serve_response {
