@@ -59,7 +59,8 @@ static int reg_open(struct reg *r, const char *uri, struct ml_err *err)
 	size_t n = strlen(root);
 	while (n > 1 && root[n - 1] == '/')
 		n--;
-	if (n >= sizeof r->root - 64)
+	/* Room for "/<name>/<version>/baseline/<file name>" after it. */
+	if (n >= sizeof r->root - 512)
 		return ml_err_set(err, ML_ERR_USAGE, "%s: registry path too long", uri);
 	memcpy(r->root, root, n);
 	r->root[n] = '\0';
@@ -822,8 +823,10 @@ json_t *ml_registry_push(const char *registry, const struct ml_registry_push *p,
 	int lock = -1, rc;
 	if (ml_registry_check_name(p->name, err) < 0 || reg_open(&r, registry, err) < 0)
 		return NULL;
-	if ((!p->model_doc) == (!p->model_uri))
-		return ml_err_set(err, ML_ERR_INTERNAL, "ml_registry_push: one of model_uri and model_doc"), NULL;
+	if ((!p->model_doc) == (!p->model_uri)) {
+		ml_err_set(err, ML_ERR_INTERNAL, "ml_registry_push: give one of model_uri and model_doc");
+		return NULL;
+	}
 	if (r.local) {
 		reg_path(&r, path, "%s", p->name);
 		if (ml_ensure_dir(r.root, err) < 0 || ml_ensure_dir(path, err) < 0)
