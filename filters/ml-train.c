@@ -412,7 +412,11 @@ static int must_beat(const char *name, double rmse, const char *data, const char
 		ml_info("gate: %s has no best model yet: accepted", name);
 		goto out;
 	}
-	if (!(m = ml_model_load_features(uri, NULL, &err)) ||
+	if ((m = ml_model_load_features(uri, NULL, &err)) && !ml_recipe_target(m->recipe)) {
+		rc = ml_not_built_yet("--must-beat with an imported XGBoost model (it names no target column)");
+		goto out;
+	}
+	if (!m ||
 	    read_dataset(m->recipe, T.validation ? T.validation : data, T.validation ? T.validation : data_name, &d, 0,
 			 &err) < 0 ||
 	    evaluate(m, &d, &om, &err) < 0) {

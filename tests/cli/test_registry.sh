@@ -169,6 +169,16 @@ expect_rc 0 "--model-name names the model in the registry"
 run ml-model list -r treg
 expect_match "$out" $'\ncars\t1\t1\t1\n' "the model is registered under --model-name"
 
+# An XGBoost model enters the registry under a name; it cannot be the --must-beat yet.
+ml-train --target price --num_round 5 --export-xgboost xgb.json -o /dev/null <train.csv 2>/dev/null
+run ml-model push xgb.json -r treg
+expect_rc 64 "push of an XGBoost model without --name exits 64 (it names no target)"
+run ml-model push xgb.json -r treg --name xgb
+expect_rc 0 "push of an XGBoost model with --name"
+run_in train.csv ml-train --target price --num_round 5 --validation valid.csv --registry treg --model-name xgb --must-beat best -o /dev/null
+expect_rc 69 "--must-beat an imported XGBoost model is not supported yet (69)"
+expect_match "$err" 'is not supported yet' "and says so"
+
 cp treg/price/2/model.json saved2.json
 sed "1s/{/{ /" saved2.json >treg/price/2/model.json
 run_in train.csv ml-train --target price --num_round 60 --validation valid.csv --registry treg --must-beat best -o /dev/null
