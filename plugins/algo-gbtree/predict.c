@@ -181,12 +181,39 @@ static void score_block(const struct gb_predictor *pr, const float *xf, const in
 
 #if defined(__x86_64__)
 /*
- * The same steps eight rows at a time with AVX2 gathers: the node's code
- * and threshold (from a register for the top four depths), then the row's
- * feature.  Chosen at load when the CPU has
+ * The same steps eight rows at a time with AVX2: the node's code and
+ * threshold (from registers for the top six depths, 32 nodes, by permutes
+ * and blends; gathered below), then the row's feature, gathered.  Chosen at load when the CPU has
  * AVX2; gives the same bits as the portable kernel (same float compares,
  * same order of additions).
  */
+/* Entry rel (0 to 8 * tables - 1) of up to four 8-entry tables in registers: permutes and blends. */
+__attribute__((target("avx2"))) static inline __m256i pick(__m256i a, __m256i b, __m256i rel, int bit)
+{
+	__m256i take_b = _mm256_cmpgt_epi32(_mm256_and_si256(rel, _mm256_set1_epi32(bit)), _mm256_setzero_si256());
+	return _mm256_blendv_epi8(a, b, take_b);
+}
+
+__attribute__((target("avx2"))) static inline __m256i lookup_codes(const __m256i *t, int tables, __m256i rel)
+{
+	__m256i lo = _mm256_permutevar8x32_epi32(t[0], rel);
+	if (tables == 1)
+		return lo;
+	lo = pick(lo, _mm256_permutevar8x32_epi32(t[1], rel), rel, 8);
+	if (tables == 2)
+		return lo;
+	__m256i hi = pick(_mm256_permutevar8x32_epi32(t[2], rel), _mm256_permutevar8x32_epi32(t[3], rel), rel, 8);
+	return pick(lo, hi, rel, 16);
+}
+
+__attribute__((target("avx2"))) static inline __m256 lookup_thresholds(const __m256 *t, int tables, __m256i rel)
+{
+	__m256i as_int[4];
+	for (int i = 0; i < tables; i++)
+		as_int[i] = _mm256_castps_si256(t[i]);
+	return _mm256_castsi256_ps(lookup_codes(as_int, tables, rel));
+}
+
 __attribute__((target("avx2"))) static void score_block_avx2(const struct gb_predictor *pr, const float *xf,
 								  const int32_t *row_at, int n, int has_nan, float *acc)
 {
@@ -200,19 +227,23 @@ __attribute__((target("avx2"))) static void score_block_avx2(const struct gb_pre
 		for (int g = 0; g < groups; g++)
 			idx[g] = _mm256_setzero_si256();
 		for (uint32_t d = 0; d < D; d++) {
-			/* the top four depths have at most eight nodes: a register holds them, no gather */
-			int shallow = d < 4;
+			/* the top six depths have at most 32 nodes: four registers hold them, no gather */
+			int tables = d <= 5 ? (d < 3 ? 1 : 1 << (d - 3)) : 0;
 			int base = (1 << d) - 1;
-			__m256i node_codes = _mm256_loadu_si256((const __m256i *)(code + (shallow ? base : 0)));
-			__m256 node_thr = _mm256_loadu_ps(thr + (shallow ? base : 0));
+			__m256i codes[4];
+			__m256 thrs[4];
+			for (int t = 0; t < tables; t++) {
+				codes[t] = _mm256_loadu_si256((const __m256i *)(code + base + 8 * t));
+				thrs[t] = _mm256_loadu_ps(thr + base + 8 * t);
+			}
 			__m256i first = _mm256_set1_epi32(base);
 			for (int g = 0; g < groups; g++) {
 				__m256i c;
 				__m256 t;
-				if (shallow) {
+				if (tables) {
 					__m256i rel = _mm256_sub_epi32(idx[g], first);
-					c = _mm256_permutevar8x32_epi32(node_codes, rel);
-					t = _mm256_permutevar8x32_ps(node_thr, rel);
+					c = lookup_codes(codes, tables, rel);
+					t = lookup_thresholds(thrs, tables, rel);
 				} else {
 					c = _mm256_i32gather_epi32(code, idx[g], 4);
 					t = _mm256_i32gather_ps(thr, idx[g], 4);
