@@ -6,6 +6,7 @@
  * a small record cap), the rest is the input.  Every input must end in
  * batches or an error message; sanitizers catch the rest.
  */
+#define _GNU_SOURCE	/* memfd_create */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>

@@ -5,11 +5,9 @@
  * imported (with six --features names when the size is odd, so
  * models without names get through), and an imported model exported again.
  * Every input must end in a document or an error message; sanitizers catch
- * the rest.  Seeds: tests/data/xgboost/*.json.
+ * the rest.  Seeds: the model files in tests/data/xgboost.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Ilibcommon/include \
- *       tests/fuzz/fuzz_xgboost.c libcommon/*.c $(pkg-config --libs jansson yaml-0.1 libcrypto) \
- *       -lmicrohttpd -ldl -lm -lpthread -o fuzz_xgboost
+ * tests/fuzz/run.sh builds it with every libcommon source and runs it.
  */
 #define _GNU_SOURCE
 #include <stdint.h>
