@@ -58,6 +58,10 @@ run_step "monitoring: the test share against the baseline (no drift expected)" \
 	"ml-drift -b baseline/ -o monitor-ok/ test.csv > /dev/null && echo 'no violations'"
 run_step "monitoring: next month's cars, with 60% more mileage, drift; the alert goes to a file" \
 	"awk -F, 'BEGIN {OFS=\",\"} NR == 1 {print; next} {\$2 = int(\$2 * 1.6); print}' test.csv > drifted.csv
-	 ml-drift -b baseline/ -o monitor/ drifted.csv > drift.ndjson ||
+	 ml-drift -b baseline/ -o monitor/ --report monitor/report.html drifted.csv > drift.ndjson ||
 	 ml-notify --to file:alerts.jsonl --to - < monitor/constraint_violations.json"
-echo "demo finished; outputs in $OUT"
+echo
+echo "demo finished; outputs in $OUT:"
+echo "  models: model.json (linear), trees.json (gbtree); predictions: predictions.csv, ensemble.csv"
+echo "  baseline/: statistics.json, constraints.json; monitor/: constraint_violations.json, report.html"
+echo "  alerts.jsonl: the drift alert"
