@@ -214,6 +214,13 @@ static struct ml_recipe *fit_and_transform(const char *data, const char *name, s
 	struct ml_reader *r = ml_reader_open(&data, 1, &ro, err);
 	struct ml_recipe *rc = r ? ml_recipe_fit(r, &o, err) : NULL;
 	memset(d, 0, sizeof *d);
+	size_t rows = 0;
+	for (size_t i = 0; i < kept.n; i++)
+		rows += kept.b[i].nrows;
+	if (rc && ml_dataset_reserve(rc, rows, d, err) < 0) {
+		ml_recipe_free(rc);
+		rc = NULL;
+	}
 	for (size_t i = 0; rc && i < kept.n; i++) {
 		if (ml_dataset_add(rc, &kept.b[i], name, d, err) < 0) {
 			ml_recipe_free(rc);

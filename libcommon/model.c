@@ -54,13 +54,9 @@ void ml_dataset_release(struct ml_dataset *d)
 	memset(d, 0, sizeof *d);
 }
 
-static int dataset_grow(struct ml_dataset *d, size_t rows, size_t *cap, struct ml_err *err)
+/* Room for exactly n rows. */
+static int dataset_alloc(struct ml_dataset *d, size_t n, struct ml_err *err)
 {
-	if (rows <= *cap)
-		return 0;
-	size_t n = *cap ? *cap : 4096;
-	while (n < rows)
-		n *= 2;
 	size_t width = d->nfeatures ? d->nfeatures : 1;
 	if (n > SIZE_MAX / width)
 		return ml_err_set(err, ML_ERR_INTERNAL, "%zu rows of %zu features do not fit in memory", n, width);
@@ -72,8 +68,19 @@ static int dataset_grow(struct ml_dataset *d, size_t rows, size_t *cap, struct m
 	if (!y)
 		return -1;
 	d->y = y;
-	*cap = n;
+	d->alloc = n;
 	return 0;
+}
+
+/* Room for rows, doubling. */
+static int dataset_grow(struct ml_dataset *d, size_t rows, struct ml_err *err)
+{
+	if (rows <= d->alloc)
+		return 0;
+	size_t n = d->alloc ? d->alloc : 4096;
+	while (n < rows)
+		n *= 2;
+	return dataset_alloc(d, n, err);
 }
 
 static int check_labels(const struct ml_batch *b, const double *y, const char *name, const char *target,
@@ -87,12 +94,19 @@ static int check_labels(const struct ml_batch *b, const double *y, const char *n
 	return 0;
 }
 
+int ml_dataset_reserve(const struct ml_recipe *rc, size_t rows, struct ml_dataset *d, struct ml_err *err)
+{
+	if (!d->nfeatures && !d->nrows)
+		d->nfeatures = ml_recipe_nfeatures(rc);
+	return rows <= d->alloc ? 0 : dataset_alloc(d, rows, err);
+}
+
 int ml_dataset_add(const struct ml_recipe *rc, const struct ml_batch *b, const char *name, struct ml_dataset *d,
 		   struct ml_err *err)
 {
 	if (!d->nfeatures && !d->nrows)
 		d->nfeatures = ml_recipe_nfeatures(rc);
-	if (dataset_grow(d, d->nrows + b->nrows, &d->alloc, err) < 0 ||
+	if (dataset_grow(d, d->nrows + b->nrows, err) < 0 ||
 	    ml_recipe_apply(rc, b, d->x + d->nrows * d->nfeatures, d->y + d->nrows, err) < 0 ||
 	    check_labels(b, d->y + d->nrows, name, ml_recipe_target(rc), err) < 0)
 		return -1;

@@ -367,12 +367,11 @@ static int scatter(size_t t, void *ctx, struct ml_err *err)
 			right_at += (hi - lo) - nl[u];
 		}
 		share_range(g, node, t, job->nthreads, &lo, &hi);
-		for (size_t i = lo; i < hi; i++) {
-			uint32_t r = g->rows[i];
-			if (job->left[i])
-				g->scratch[left_at++] = r;
-			else
-				g->scratch[right_at++] = r;
+		for (size_t i = lo; i < hi; i++) {	/* branch-free: the side is data, not a jump */
+			size_t l = job->left[i];
+			g->scratch[l ? left_at : right_at] = g->rows[i];
+			left_at += l;
+			right_at += 1 - l;
 		}
 	}
 	return 0;

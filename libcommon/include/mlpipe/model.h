@@ -54,6 +54,8 @@ struct ml_dataset {
 int ml_dataset_read(const struct ml_recipe *rc, struct ml_reader *r, const char *name,
 		    struct ml_dataset *d, struct ml_err *err);
 void ml_dataset_release(struct ml_dataset *d);
+/* Room for rows in all, allocated once (when the count is known, as after a recipe fit). */
+int ml_dataset_reserve(const struct ml_recipe *rc, size_t rows, struct ml_dataset *d, struct ml_err *err);
 /* Append one batch (read with the recipe's input schema) to d; start from a zeroed d. */
 int ml_dataset_add(const struct ml_recipe *rc, const struct ml_batch *b, const char *name, struct ml_dataset *d,
 		   struct ml_err *err);
