@@ -187,31 +187,27 @@ static void score_block(const struct gb_predictor *pr, const float *xf, const in
  * AVX2; gives the same bits as the portable kernel (same float compares,
  * same order of additions).
  */
-/* Entry rel (0 to 8 * tables - 1) of up to four 8-entry tables in registers: permutes and blends. */
-__attribute__((target("avx2"))) static inline __m256i pick(__m256i a, __m256i b, __m256i rel, int bit)
-{
-	__m256i take_b = _mm256_cmpgt_epi32(_mm256_and_si256(rel, _mm256_set1_epi32(bit)), _mm256_setzero_si256());
-	return _mm256_blendv_epi8(a, b, take_b);
-}
-
-__attribute__((target("avx2"))) static inline __m256i lookup_codes(const __m256i *t, int tables, __m256i rel)
+/*
+ * Entry rel (0 to 8 * tables - 1) of up to four 8-entry tables in registers:
+ * permutes, then blends on rel's bits 3 (high8) and 4 (high16).
+ */
+__attribute__((target("avx2"))) static inline __m256i lookup(const __m256i *t, int tables, __m256i rel,
+							    __m256i high8, __m256i high16)
 {
 	__m256i lo = _mm256_permutevar8x32_epi32(t[0], rel);
 	if (tables == 1)
 		return lo;
-	lo = pick(lo, _mm256_permutevar8x32_epi32(t[1], rel), rel, 8);
+	lo = _mm256_blendv_epi8(lo, _mm256_permutevar8x32_epi32(t[1], rel), high8);
 	if (tables == 2)
 		return lo;
-	__m256i hi = pick(_mm256_permutevar8x32_epi32(t[2], rel), _mm256_permutevar8x32_epi32(t[3], rel), rel, 8);
-	return pick(lo, hi, rel, 16);
+	__m256i hi = _mm256_blendv_epi8(_mm256_permutevar8x32_epi32(t[2], rel),
+					_mm256_permutevar8x32_epi32(t[3], rel), high8);
+	return _mm256_blendv_epi8(lo, hi, high16);
 }
 
-__attribute__((target("avx2"))) static inline __m256 lookup_thresholds(const __m256 *t, int tables, __m256i rel)
+__attribute__((target("avx2"))) static inline __m256i bit_set(__m256i v, int bit)
 {
-	__m256i as_int[4];
-	for (int i = 0; i < tables; i++)
-		as_int[i] = _mm256_castps_si256(t[i]);
-	return _mm256_castsi256_ps(lookup_codes(as_int, tables, rel));
+	return _mm256_cmpgt_epi32(_mm256_and_si256(v, _mm256_set1_epi32(bit)), _mm256_setzero_si256());
 }
 
 __attribute__((target("avx2"))) static void score_block_avx2(const struct gb_predictor *pr, const float *xf,
@@ -219,6 +215,9 @@ __attribute__((target("avx2"))) static void score_block_avx2(const struct gb_pre
 {
 	int groups = (n + 7) / 8;	/* a short block (one request's rows) takes only its groups */
 	__m256i idx[BLOCK / 8];
+	__m256 sum[BLOCK / 8];
+	for (int g = 0; g < groups; g++)
+		sum[g] = _mm256_loadu_ps(acc + 8 * g);	/* acc holds BLOCK floats: whole groups are in it */
 	const __m256i one = _mm256_set1_epi32(1), feature_bits = _mm256_set1_epi32(0x7fffffff);
 	for (size_t k = 0; k < pr->forest.ntrees; k++) {
 		const int *code = (const int *)pr->code + pr->node_at[k];
@@ -230,11 +229,10 @@ __attribute__((target("avx2"))) static void score_block_avx2(const struct gb_pre
 			/* the top six depths have at most 32 nodes: four registers hold them, no gather */
 			int tables = d <= 5 ? (d < 3 ? 1 : 1 << (d - 3)) : 0;
 			int base = (1 << d) - 1;
-			__m256i codes[4];
-			__m256 thrs[4];
+			__m256i codes[4], thrs[4];
 			for (int t = 0; t < tables; t++) {
 				codes[t] = _mm256_loadu_si256((const __m256i *)(code + base + 8 * t));
-				thrs[t] = _mm256_loadu_ps(thr + base + 8 * t);
+				thrs[t] = _mm256_loadu_si256((const __m256i *)(thr + base + 8 * t));
 			}
 			__m256i first = _mm256_set1_epi32(base);
 			for (int g = 0; g < groups; g++) {
@@ -242,8 +240,10 @@ __attribute__((target("avx2"))) static void score_block_avx2(const struct gb_pre
 				__m256 t;
 				if (tables) {
 					__m256i rel = _mm256_sub_epi32(idx[g], first);
-					c = lookup_codes(codes, tables, rel);
-					t = lookup_thresholds(thrs, tables, rel);
+					__m256i high8 = tables > 1 ? bit_set(rel, 8) : rel;
+					__m256i high16 = tables > 2 ? bit_set(rel, 16) : rel;	/* unused below 3 tables */
+					c = lookup(codes, tables, rel, high8, high16);
+					t = _mm256_castsi256_ps(lookup(thrs, tables, rel, high8, high16));
 				} else {
 					c = _mm256_i32gather_epi32(code, idx[g], 4);
 					t = _mm256_i32gather_ps(thr, idx[g], 4);
@@ -259,13 +259,14 @@ __attribute__((target("avx2"))) static void score_block_avx2(const struct gb_pre
 				idx[g] = _mm256_add_epi32(_mm256_add_epi32(_mm256_slli_epi32(idx[g], 1), one), right);
 			}
 		}
-		const float *leaf = pr->leaf + pr->leaf_at[k] - (((size_t)1 << D) - 1);
-		int32_t at[BLOCK];
+		/* each row's leaf, gathered, added in tree order as the portable kernel does */
+		const float *leaf = pr->leaf + pr->leaf_at[k];
+		__m256i leaf_first = _mm256_set1_epi32((1 << D) - 1);
 		for (int g = 0; g < groups; g++)
-			_mm256_storeu_si256((__m256i *)(at + 8 * g), idx[g]);
-		for (int r = 0; r < n; r++)
-			acc[r] += leaf[at[r]];
+			sum[g] = _mm256_add_ps(sum[g], _mm256_i32gather_ps(leaf, _mm256_sub_epi32(idx[g], leaf_first), 4));
 	}
+	for (int g = 0; g < groups; g++)
+		_mm256_storeu_ps(acc + 8 * g, sum[g]);
 }
 
 static int have_avx2(void)
