@@ -105,7 +105,7 @@ static int read_settings(const json_t *params, struct settings *s, struct ml_err
 	if (read_objective(params, &s->objective, err) < 0 || check_unsupported(params, err) < 0 ||
 	    whole(params, NAMES("num_round", "num_boost_round", "n_estimators"), 1, 1000000, &s->num_round, err) < 0 ||
 	    number(params, NAMES("eta", "learning_rate"), 0, 1, &s->tree.eta, err) < 0 ||
-	    whole(params, NAMES("max_depth"), 1, 24, &s->tree.max_depth, err) < 0 ||
+	    whole(params, NAMES("max_depth"), 1, 16, &s->tree.max_depth, err) < 0 ||
 	    number(params, NAMES("min_child_weight"), 0, INFINITY, &s->tree.min_child_weight, err) < 0 ||
 	    number(params, NAMES("subsample"), 1e-9, 1, &s->subsample, err) < 0 ||
 	    number(params, NAMES("colsample_bytree"), 1e-9, 1, &s->colsample_bytree, err) < 0 ||

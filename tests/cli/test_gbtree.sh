@@ -126,6 +126,9 @@ expect_rc 64 "eta 2 is refused"
 expect_match "$err" 'eta: expected a number from 0 to 1, got "2"' "the message names the range"
 run_in "$CARS" ml-train -a gbtree --target price --max_depth 0
 expect_rc 64 "max_depth 0 is refused"
+run_in "$CARS" ml-train -a gbtree --target price --max_depth 17
+expect_rc 64 "max_depth 17 is refused"
+expect_match "$err" 'max_depth: expected a whole number from 1 to 16, got "17"' "the message names the depth range"
 run_in "$CARS" ml-train -a gbtree --target price --objective binary:logistic
 expect_rc 69 "a classification objective is not supported yet"
 expect_match "$err" 'binary:logistic is not supported yet' "the message names the objective"
