@@ -262,7 +262,7 @@ out:
 	return rc < 0 ? -1 : gb_tree_compact(t, err);
 }
 
-static int read_objective(const json_t *m, struct gb_objective *o, struct ml_err *err)
+static int model_objective(const json_t *m, struct gb_objective *o, struct ml_err *err)
 {
 	const char *name = json_string_value(json_object_get(m, "objective"));
 	*o = (struct gb_objective){ GB_SQUARED, 0.5, 1.0, 1.5 };
@@ -292,7 +292,7 @@ int gb_forest_from_json(const json_t *m, struct gb_forest *f, struct ml_err *err
 	memset(f, 0, sizeof *f);
 	const json_t *base = json_object_get(m, "base_score"), *nf = json_object_get(m, "num_feature");
 	const json_t *trees = json_object_get(m, "trees"), *best = json_object_get(m, "best_iteration");
-	if (read_objective(m, &f->objective, err) < 0)
+	if (model_objective(m, &f->objective, err) < 0)
 		return -1;
 	if (!json_is_number(base) || !isfinite(json_number_value(base)) ||
 	    (f->objective.kind == GB_TWEEDIE && !(json_number_value(base) > 0)))
