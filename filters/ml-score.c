@@ -850,6 +850,55 @@ static int output_fields(const struct scoring *sc, const struct ml_reader *r, st
 	return 0;
 }
 
+/*
+ * --output-filter '$.SageMakerOutput.prediction' (or '$.SageMakerOutput[...]'):
+ * a pick among the predictions that "SageMakerOutput" holds when NDJSON is
+ * joined.  Other members hold input text that is not parsed as JSON here.
+ */
+static int plan_output_in_smo(struct scoring *sc, const struct field *f, size_t n, struct ml_err *err)
+{
+	const struct ml_jpath *jp = &C.out;
+	for (size_t i = 0; i < n; i++)
+		if ((f[i].kind == ITEM_PRED || f[i].kind == ITEM_EACH) && !strcmp(jp->members[0], f[i].name))
+			return ml_err_set(err, ML_ERR_DATA, "--output-filter '%s': \"%s\" is a number, with no members",
+					  jp->text, f[i].name);
+	if (!(n > 0 && f[n - 1].kind == ITEM_SMO && !strcmp(jp->members[0], f[n - 1].name)))
+		return ml_err_set(err, ML_ERR_UNAVAILABLE,
+				  "--output-filter '%s': selecting inside \"%s\" is not supported yet; "
+				  "only inside \"SageMakerOutput\" (NDJSON with --join-source input)",
+				  jp->text, jp->members[0]);
+	const struct ml_jpath inner = { jp->text, jp->members + 1, jp->nmembers - 1, jp->items, jp->nitems };
+	if (!ml_jpath_is_flat(&inner))
+		return ml_err_set(err, ML_ERR_DATA, "--output-filter '%s': \"%s\" is a number, with no members",
+				  jp->text, inner.members[0]);
+	size_t nm = sc->e->nmodels, np = 0, k;
+	char each[MAX_MODELS][32];
+	const char *names[MAX_MODELS + 1];
+	struct field preds[MAX_MODELS + 1];
+	for (size_t i = 0; S.each && nm > 1 && i < nm; i++) {
+		snprintf(each[i], sizeof each[i], "prediction_%zu", i + 1);
+		preds[np] = (struct field){ ITEM_EACH, i, each[i] };
+		names[np++] = each[i];
+	}
+	preds[np] = (struct field){ ITEM_PRED, 0, "prediction" };
+	names[np++] = "prediction";
+	size_t *sel = ml_calloc(ml_jpath_max_select(&inner, np), sizeof *sel, err);
+	int rc = -1;
+	if (!sel)
+		return -1;
+	if (ml_jpath_select(&inner, names, np, sel, &k, err) < 0) {
+		ml_err_prefix(err, "--output-filter");
+		goto out;
+	}
+	for (size_t j = 0; j < k; j++)
+		if (add_item(sc, preds[sel[j]].kind, preds[sel[j]].i, preds[sel[j]].name, err) < 0)
+			goto out;
+	rc = 0;
+out:
+	free(sel);
+	return rc;
+}
+
 static int plan_output(struct scoring *sc, const struct ml_reader *r, struct ml_err *err)
 {
 	char each[MAX_MODELS][32];
@@ -880,6 +929,10 @@ static int plan_output(struct scoring *sc, const struct ml_reader *r, struct ml_
 	}
 	if (!(sel = ml_calloc(ml_jpath_max_select(&C.out, n), sizeof *sel, err)))
 		goto out;
+	if (C.have_out && !ml_jpath_is_flat(&C.out)) {
+		rc = plan_output_in_smo(sc, f, n, err);
+		goto out;
+	}
 	if (C.have_out) {
 		if (ml_jpath_select(&C.out, names, n, sel, &k, err) < 0) {
 			ml_err_prefix(err, "--output-filter");
@@ -1379,10 +1432,6 @@ static int parse_options(int noperands, struct ml_err *err)
 		if (ml_jpath_parse(S.output_filter, &C.out, err) < 0)
 			return ml_err_prefix(err, "--output-filter");
 		C.have_out = !ml_jpath_is_all(&C.out);
-		if (!ml_jpath_is_flat(&C.out))
-			return ml_err_set(err, ML_ERR_UNAVAILABLE,
-					  "--output-filter '%s': selecting inside a member is not supported yet",
-					  S.output_filter);
 	}
 	return 0;
 }

@@ -112,6 +112,19 @@ ml-score -m "$T/m.json" -m "$T/m2.json" --each --join-source input --output-filt
 	<"$T/cars.ndjson" >"$T/got.ndjson"
 check_json 'set(d["SageMakerOutput"]) == {"prediction_1", "prediction_2", "prediction"} and d["SageMakerOutput"]["prediction_1"] == p' \
 	"NDJSON join with --each: every model's prediction in SageMakerOutput"
+ml-score -m "$T/m.json" --join-source input --output-filter '$.SageMakerOutput.prediction' \
+	<"$T/cars.ndjson" >"$T/got.ndjson"
+check_json 'd == {"prediction": p}' "NDJSON --output-filter '\$.SageMakerOutput.prediction': the member's value"
+ml-score -m "$T/m.json" -m "$T/m2.json" --each --join-source input --output-filter '$.SageMakerOutput[0,-1]' \
+	<"$T/cars.ndjson" >"$T/got.ndjson"
+check_json 'set(d) == {"prediction_1", "prediction"} and d["prediction_1"] == p' \
+	"NDJSON --output-filter '\$.SageMakerOutput[0,-1]': a selection inside SageMakerOutput"
+run_in "$T/cars.ndjson" ml-score -m "$T/m.json" --join-source input --output-filter '$.SageMakerOutput.price'
+expect_rc 65 "--output-filter naming no prediction inside SageMakerOutput exits 65"
+expect_match "$err" "no field \"price\"" "... naming it"
+run_in "$T/cars.ndjson" ml-score -m "$T/m.json" --join-source input --output-filter '$.SageMakerOutput.prediction.x'
+expect_rc 65 "--output-filter into a prediction's members exits 65"
+expect_match "$err" '"prediction" is a number, with no members' "... saying a prediction is a number"
 run_in "$T/cars.ndjson" ml-score -m "$T/m.json" --input-filter "\$['id','mileage']"
 expect_rc 65 "NDJSON: a filter by name leaving out features exits 65"
 run_in "$T/cars.ndjson" ml-score -m "$T/m.json" --join-source input --output-format csv --output-filter '$[0,-1]'
@@ -135,6 +148,9 @@ ml-score -m "$T/m.json" --input-filter '$.req.x' --join-source input --output-fi
 	<"$T/narr.ndjson" >"$T/got.ndjson"
 check_json 'd == {"id": i["id"], "SageMakerOutput": {"prediction": p}}' \
 	"--input-filter '\$.req.x' (an array): the features in training order"
+run_in "$T/nobj.ndjson" ml-score -m "$T/m.json" --input-filter '$.features' --join-source input --output-filter '$.features.make'
+expect_rc 69 "--output-filter inside an input member exits 69"
+expect_match "$err" "selecting inside \"features\" is not supported yet" "... saying so before any row is read"
 ml-score -m "$T/m.json" --input-filter '$.req.x' --batch-size 100 <"$T/narr.ndjson" >"$T/got.ndjson"
 check_json 'd == {"prediction": p}' "... the same over batches of 100 rows"
 ml-score -m "$T/m.json" --input-filter "\$.features['mileage','make','type','cylinder','doors','cruise','sound','leather']" \
