@@ -13,6 +13,7 @@
 #include "mlpipe/log.h"
 #include "mlpipe/model.h"
 #include "mlpipe/registry.h"
+#include "mlpipe/spool.h"
 #include "mlpipe/stream.h"
 #include "mlpipe/uri.h"
 #include "mlpipe/xgboost.h"
@@ -23,7 +24,7 @@ static struct {
 	char *target, *validation, *recipe, *output, *hyperparameters, *export_xgboost;
 	int log_format;
 	double max_rmse;
-	char *must_beat, *registry, *model_name;
+	char *must_beat, *registry, *model_name, *buffer_size;
 } T = { .max_rmse = -1 };
 
 /* Hyperparameters keep their XGBoost / SageMaker names, so they are strings here
@@ -57,6 +58,8 @@ static const struct ml_opt train_opts[] = {
 	{ "registry", 0, ML_OPT_STRING, &T.registry, "DIR|URI", "register an accepted model here and move \"latest\"" },
 	{ "model-name", 0, ML_OPT_STRING, &T.model_name, "NAME",
 	  "the model's name in the registry (default: the --target column)" },
+	{ "buffer-size", 'S', ML_OPT_STRING, &T.buffer_size, "SIZE",
+	  "training data kept in memory; beyond it, a temporary file in $TMPDIR (default 256M)" },
 	ML_OPT_END,
 };
 
@@ -154,38 +157,47 @@ static json_t *collect_hyperparameters(struct ml_err *err)
 	return hp;
 }
 
-/* Batch copies kept while the recipe is fitted, so the data is read once. */
-struct kept {
-	struct ml_batch *b;
-	size_t n, alloc;
+#define DEFAULT_BUFFER_SIZE ((size_t)256 << 20)
+
+/*
+ * A data file read once into a spool (spool.h): the batches are kept in
+ * memory up to --buffer-size and in a temporary file beyond it, so the rows
+ * can be read again (for the training set after the recipe is fitted, and
+ * for each pass of an algorithm that trains in passes).  The reader stays
+ * open: its dictionaries name the categories the batches hold.
+ */
+struct spooled {
+	struct ml_reader *reader;
+	struct ml_spool *spool;
+	const char *name;
 };
 
-static int keep_batch(const struct ml_batch *b, void *arg, struct ml_err *err)
+static void spooled_release(struct spooled *d)
 {
-	struct kept *k = arg;
-	if (k->n == k->alloc) {
-		size_t n = k->alloc ? k->alloc * 2 : 64;
-		struct ml_batch *more = ml_realloc_array(k->b, n, sizeof *more, err);
-		if (!more)
-			return -1;
-		k->b = more;
-		k->alloc = n;
-	}
-	if (ml_batch_copy(&k->b[k->n], b, err) < 0)
+	ml_spool_free(d->spool);
+	ml_reader_close(d->reader);
+	memset(d, 0, sizeof *d);
+}
+
+static int open_spooled(const char *path, const char *name, int keep_rejects, size_t budget, struct spooled *d,
+			struct ml_err *err)
+{
+	struct ml_reader_opts ro;
+	memset(d, 0, sizeof *d);
+	d->name = name;
+	if (ml_stream_cli_reader_opts(&stream, &ro, err) < 0)
 		return -1;
-	k->n++;
+	if (!keep_rejects)
+		ro.rejects = NULL;	/* --rejects holds the training file's bad rows */
+	if (!(d->spool = ml_spool_new(budget, err)) || !(d->reader = ml_reader_open(&path, 1, &ro, err))) {
+		spooled_release(d);
+		return -1;
+	}
 	return 0;
 }
 
-static void release_kept(struct kept *k)
-{
-	for (size_t i = 0; i < k->n; i++)
-		ml_batch_release(&k->b[i]);
-	free(k->b);
-}
-
 /* The recipe ml-train fits when none is given: categoricals one-hot; for linear, imputation. */
-static void default_recipe_opts(struct ml_recipe_opts *o, struct kept *kept)
+static void default_recipe_opts(struct ml_recipe_opts *o, struct ml_spool *spool)
 {
 	ml_recipe_opts_init(o);
 	o->target = T.target;
@@ -193,46 +205,67 @@ static void default_recipe_opts(struct ml_recipe_opts *o, struct kept *kept)
 		o->numeric_impute = ML_IMPUTE_MEAN;
 		o->categorical_impute = ML_IMPUTE_MOST_FREQUENT;
 	}
-	o->on_batch = keep_batch;
-	o->on_batch_arg = kept;
+	o->on_batch = ml_spool_add_cb;	/* what the fit reads is kept: the data is read once */
+	o->on_batch_arg = spool;
 }
 
-/*
- * Fit the default recipe and turn the same rows into the training set: the
- * batches the fit reads are kept, then transformed once the recipe is known
- * (the reader stays open meanwhile: its dictionaries name the categories).
- */
-static struct ml_recipe *fit_and_transform(const char *data, const char *name, struct ml_dataset *d,
-					   struct ml_err *err)
+/* Fit the default recipe on the data, which is spooled as it is read. */
+static struct ml_recipe *fit_spooled(struct spooled *d, struct ml_err *err)
 {
 	struct ml_recipe_opts o;
-	struct ml_reader_opts ro;
-	struct kept kept = { 0 };
-	if (ml_stream_cli_reader_opts(&stream, &ro, err) < 0)
-		return NULL;
-	default_recipe_opts(&o, &kept);
-	struct ml_reader *r = ml_reader_open(&data, 1, &ro, err);
-	struct ml_recipe *rc = r ? ml_recipe_fit(r, &o, err) : NULL;
-	memset(d, 0, sizeof *d);
-	size_t rows = 0;
-	for (size_t i = 0; i < kept.n; i++)
-		rows += kept.b[i].nrows;
-	if (rc && ml_dataset_reserve(rc, rows, d, err) < 0) {
-		ml_recipe_free(rc);
-		rc = NULL;
-	}
-	for (size_t i = 0; rc && i < kept.n; i++) {
-		if (ml_dataset_add(rc, &kept.b[i], name, d, err) < 0) {
-			ml_recipe_free(rc);
-			rc = NULL;
-		}
-		ml_batch_release(&kept.b[i]);	/* memory goes back as the set grows */
-	}
+	default_recipe_opts(&o, d->spool);
+	struct ml_recipe *rc = ml_recipe_fit(d->reader, &o, err);
 	if (rc)
-		ml_stream_log_summary(r, NULL);
-	release_kept(&kept);
-	ml_reader_close(r);
+		ml_stream_log_summary(d->reader, NULL);
 	return rc;
+}
+
+/* Read the data through a known recipe's input schema into the spool. */
+static int read_spooled(const struct ml_recipe *rc, struct spooled *d, struct ml_err *err)
+{
+	const char *target = ml_recipe_target(rc);
+	if (!target)
+		return ml_err_set(err, ML_ERR_USAGE, "the recipe has no target column to train on");
+	if (ml_reader_find_column(d->reader, target) < 0)
+		return ml_err_set(err, ML_ERR_DATA, "%s: no column \"%s\" (the label) to train on", d->name, target);
+	if (ml_reader_bind(d->reader, ml_recipe_input_schema(rc), 1, err) < 0)
+		return -1;
+	struct ml_batch b;
+	ml_batch_init(&b);
+	long n;
+	int rc_ = 0;
+	while (rc_ == 0 && (n = ml_reader_read_batch(d->reader, &b, err)) > 0)
+		rc_ = ml_spool_add(d->spool, &b, err);
+	if (rc_ == 0 && n < 0)
+		rc_ = -1;
+	ml_batch_release(&b);
+	if (rc_ == 0)
+		ml_stream_log_summary(d->reader, NULL);
+	return rc_;
+}
+
+struct to_dataset {
+	const struct ml_recipe *recipe;
+	const char *name;
+	struct ml_dataset *d;
+};
+
+static int add_to_dataset(const struct ml_batch *b, void *arg, struct ml_err *err)
+{
+	struct to_dataset *t = arg;
+	return ml_dataset_add(t->recipe, b, t->name, t->d, err);
+}
+
+/* The spooled rows through the recipe into memory; each batch is let go once added. */
+static int materialize(const struct ml_recipe *rc, struct spooled *s, struct ml_dataset *d, struct ml_err *err)
+{
+	struct to_dataset t = { rc, s->name, d };
+	memset(d, 0, sizeof *d);
+	if (ml_dataset_reserve(rc, (size_t)ml_spool_rows(s->spool), d, err) < 0 ||
+	    ml_spool_drain(s->spool, add_to_dataset, &t, err) < 0)
+		return -1;
+	d->nfeatures = ml_recipe_nfeatures(rc);
+	return 0;
 }
 
 static struct ml_recipe *given_recipe(struct ml_err *err)
@@ -248,37 +281,143 @@ static struct ml_recipe *given_recipe(struct ml_err *err)
 	return rc;
 }
 
-static int read_dataset(const struct ml_recipe *rc, const char *path, const char *name,
-			struct ml_dataset *d, int keep_rejects, struct ml_err *err)
+/*
+ * Spooled rows handed to an algorithm as struct ml_rows: each pass turns
+ * the batches into features through the recipe, one batch at a time.
+ */
+struct spool_rows {
+	struct ml_rows rows;	/* first: the plugin sees this */
+	struct spooled *src;
+	const struct ml_recipe *recipe;
+	struct ml_dataset chunk;
+	int (*fn)(const struct ml_matrix *x, const double *y, void *arg, struct ml_err *err);
+	void *arg;
+};
+
+static int spool_rows_batch(const struct ml_batch *b, void *arg, struct ml_err *err)
 {
-	struct ml_reader_opts ro;
-	if (ml_stream_cli_reader_opts(&stream, &ro, err) < 0)
+	struct spool_rows *sr = arg;
+	sr->chunk.nrows = 0;
+	if (ml_dataset_add(sr->recipe, b, sr->src->name, &sr->chunk, err) < 0)
 		return -1;
-	if (!keep_rejects)
-		ro.rejects = NULL;	/* --rejects holds the training file's bad rows */
-	struct ml_reader *r = ml_reader_open(&path, 1, &ro, err);
-	int rc_ = r ? ml_dataset_read(rc, r, name, d, err) : -1;
-	if (rc_ == 0)
-		ml_stream_log_summary(r, NULL);
-	ml_reader_close(r);
-	return rc_;
+	struct ml_matrix x = { sr->chunk.nrows, sr->chunk.nfeatures, sr->chunk.x };
+	return sr->fn(&x, sr->chunk.y, sr->arg, err);
 }
 
-static int evaluate(const struct ml_model *m, const struct ml_dataset *d, struct ml_metrics *out,
-		    struct ml_err *err)
+static int spool_rows_pass(struct ml_rows *rows,
+			   int (*fn)(const struct ml_matrix *x, const double *y, void *arg, struct ml_err *err),
+			   void *arg, struct ml_err *err)
 {
-	double *pred = ml_calloc(d->nrows + 1, sizeof *pred, err);
-	double *y = ml_calloc(d->nrows + 1, sizeof *y, err);
+	struct spool_rows *sr = (struct spool_rows *)rows;
+	sr->fn = fn;
+	sr->arg = arg;
+	return ml_spool_each(sr->src->spool, spool_rows_batch, sr, err);
+}
+
+static void spool_rows_init(struct spool_rows *sr, struct spooled *src, const struct ml_recipe *rc)
+{
+	memset(sr, 0, sizeof *sr);
+	sr->rows = (struct ml_rows){ sizeof sr->rows, ml_recipe_nfeatures(rc), ml_spool_rows(src->spool),
+				     spool_rows_pass };
+	sr->src = src;
+	sr->recipe = rc;
+}
+
+/* Rows in memory as struct ml_rows: one chunk. */
+struct dataset_rows {
+	struct ml_rows rows;
+	const struct ml_dataset *d;
+};
+
+static int dataset_rows_pass(struct ml_rows *rows,
+			     int (*fn)(const struct ml_matrix *x, const double *y, void *arg, struct ml_err *err),
+			     void *arg, struct ml_err *err)
+{
+	const struct ml_dataset *d = ((struct dataset_rows *)rows)->d;
 	struct ml_matrix x = { d->nrows, d->nfeatures, d->x };
+	return d->nrows ? fn(&x, d->y, arg, err) : 0;
+}
+
+static void dataset_rows_init(struct dataset_rows *dr, const struct ml_dataset *d)
+{
+	dr->rows = (struct ml_rows){ sizeof dr->rows, d->nfeatures, d->nrows, dataset_rows_pass };
+	dr->d = d;
+}
+
+/* A model's metrics over rows, a chunk at a time, in the label's own units. */
+struct evaluation {
+	const struct ml_model *m;
+	struct ml_metrics_acc acc;
+	double *pred, *y;
+	size_t cap;
+};
+
+static int evaluate_chunk(const struct ml_matrix *x, const double *y, void *arg, struct ml_err *err)
+{
+	struct evaluation *e = arg;
+	size_t n = x->nrows;
+	if (n > e->cap) {
+		double *pred = ml_realloc_array(e->pred, n, sizeof *pred, err);
+		e->pred = pred ? pred : e->pred;
+		double *yy = pred ? ml_realloc_array(e->y, n, sizeof *yy, err) : NULL;
+		e->y = yy ? yy : e->y;
+		if (!yy)
+			return -1;
+		e->cap = n;
+	}
+	if (ml_model_predict(e->m, x, e->pred, err) < 0)
+		return -1;
+	memcpy(e->y, y, n * sizeof *y);
+	ml_recipe_untransform_target(e->m->recipe, e->y, n);
+	ml_metrics_acc_add(&e->acc, e->y, e->pred, n);
+	return 0;
+}
+
+static int evaluate(const struct ml_model *m, struct ml_rows *rows, struct ml_metrics *out, struct ml_err *err)
+{
+	struct evaluation e = { m, { 0 }, NULL, NULL, 0 };
+	int rc = rows->pass(rows, evaluate_chunk, &e, err);
+	if (rc == 0)
+		ml_metrics_acc_finish(&e.acc, out);
+	free(e.pred);
+	free(e.y);
+	return rc;
+}
+
+/* One pass straight from a file through a model's recipe (no spool): the other model of --must-beat. */
+static int evaluate_file(const struct ml_model *m, const char *path, const char *name, struct ml_metrics *out,
+			 struct ml_err *err)
+{
+	struct spooled src;
+	struct spool_rows sr;
+	struct ml_batch b;
+	struct evaluation e = { m, { 0 }, NULL, NULL, 0 };
+	long n = -1;
 	int rc = -1;
-	if (pred && y && ml_model_predict(m, &x, pred, err) == 0) {
-		memcpy(y, d->y, d->nrows * sizeof *y);
-		ml_recipe_untransform_target(m->recipe, y, d->nrows);	/* metrics in the label's units */
-		ml_metrics_compute(y, pred, d->nrows, out);
+	ml_batch_init(&b);
+	if (open_spooled(path, name, 0, 0, &src, err) < 0)
+		return -1;
+	spool_rows_init(&sr, &src, m->recipe);
+	sr.fn = evaluate_chunk;
+	sr.arg = &e;
+	const char *target = ml_recipe_target(m->recipe);
+	if (ml_reader_find_column(src.reader, target) < 0)
+		ml_err_set(err, ML_ERR_DATA, "%s: no column \"%s\" (the label) to compare on", name, target);
+	else if (ml_reader_bind(src.reader, ml_recipe_input_schema(m->recipe), 1, err) == 0)
+		while ((n = ml_reader_read_batch(src.reader, &b, err)) > 0)
+			if (spool_rows_batch(&b, &sr, err) < 0) {
+				n = -1;
+				break;
+			}
+	if (n == 0) {
+		ml_metrics_acc_finish(&e.acc, out);
 		rc = 0;
 	}
-	free(pred);
-	free(y);
+	ml_batch_release(&b);
+	ml_dataset_release(&sr.chunk);
+	spooled_release(&src);
+	free(e.pred);
+	free(e.y);
 	return rc;
 }
 
@@ -292,9 +431,18 @@ static void log_metrics(const char *set, const struct ml_metrics *m)
 	json_decref(j);
 }
 
+/*
+ * The data an algorithm trains on: in memory (the datasets), or, when it
+ * outgrew --buffer-size and the algorithm trains in passes, spooled rows.
+ * rows and vrows point to whichever it is (vrows NULL without validation).
+ */
 struct training {
 	struct ml_recipe *recipe;
+	struct spooled train_src, valid_src;
 	struct ml_dataset train, valid;
+	struct dataset_rows train_mem, valid_mem;
+	struct spool_rows train_spool, valid_spool;
+	struct ml_rows *rows, *vrows;
 	json_t *hyperparameters, *params, *doc;
 	const struct ml_plugin *plugin;
 };
@@ -304,6 +452,10 @@ static void training_release(struct training *t)
 	ml_recipe_free(t->recipe);
 	ml_dataset_release(&t->train);
 	ml_dataset_release(&t->valid);
+	ml_dataset_release(&t->train_spool.chunk);
+	ml_dataset_release(&t->valid_spool.chunk);
+	spooled_release(&t->train_src);
+	spooled_release(&t->valid_src);
 	json_decref(t->hyperparameters);
 	json_decref(t->params);
 	json_decref(t->doc);
@@ -329,12 +481,18 @@ static void name_features(const struct ml_recipe *rc, json_t *model)
 static int fit_model(struct training *t, struct ml_err *err)
 {
 	const struct ml_algo_ops *ops = t->plugin->ops.algo;
-	if (!ops->train)
+	int rc;
+	if (t->rows == &t->train_spool.rows) {
+		rc = ops->train_rows(t->rows, t->vrows, t->hyperparameters, &t->params, err);
+	} else if (!ops->train) {
 		return ml_err_set(err, ML_ERR_UNAVAILABLE, "the %s plugin cannot train", t->plugin->name);
-	struct ml_matrix x = { t->train.nrows, t->train.nfeatures, t->train.x };
-	struct ml_matrix vx = { t->valid.nrows, t->valid.nfeatures, t->valid.x };
-	if (ops->train(&x, t->train.y, t->valid.nrows ? &vx : NULL, t->valid.nrows ? t->valid.y : NULL,
-		       t->hyperparameters, &t->params, err) < 0)
+	} else {
+		struct ml_matrix x = { t->train.nrows, t->train.nfeatures, t->train.x };
+		struct ml_matrix vx = { t->valid.nrows, t->valid.nfeatures, t->valid.x };
+		rc = ops->train(&x, t->train.y, t->valid.nrows ? &vx : NULL, t->valid.nrows ? t->valid.y : NULL,
+				t->hyperparameters, &t->params, err);
+	}
+	if (rc < 0)
 		return ml_err_prefix(err, "training %s", t->plugin->name);
 	name_features(t->recipe, t->params);
 	t->doc = json_pack("{s:s, s:s, s:o, s:O, s:O}", "algorithm", t->plugin->name, "algorithm_version",
@@ -350,12 +508,13 @@ static int add_metrics(struct training *t, double *judged, struct ml_err *err)
 	const struct ml_algo_ops *ops = t->plugin->ops.algo;
 	struct ml_metrics tm, vm;
 	int rc = -1;
-	if ((m.predictor = ops->load(t->params, err)) != NULL && evaluate(&m, &t->train, &tm, err) == 0 &&
-	    (!t->valid.nrows || evaluate(&m, &t->valid, &vm, err) == 0)) {
+	int validated = t->vrows && t->vrows->nrows;
+	if ((m.predictor = ops->load(t->params, err)) != NULL && evaluate(&m, t->rows, &tm, err) == 0 &&
+	    (!validated || evaluate(&m, t->vrows, &vm, err) == 0)) {
 		json_t *metrics = json_pack("{s:o}", "train", ml_metrics_to_json(&tm));
 		log_metrics("train", &tm);
 		*judged = tm.rmse;
-		if (t->valid.nrows) {
+		if (validated) {
 			json_object_set_new(metrics, "validation", ml_metrics_to_json(&vm));
 			log_metrics("validation", &vm);
 			*judged = vm.rmse;
@@ -404,7 +563,6 @@ static int must_beat(const char *name, double rmse, const char *data, const char
 		     long *beaten)
 {
 	struct ml_err err = ML_ERR_INIT;
-	struct ml_dataset d = { 0 };
 	struct ml_metrics om;
 	struct ml_model *m = NULL;
 	json_t *entry = NULL;
@@ -423,10 +581,8 @@ static int must_beat(const char *name, double rmse, const char *data, const char
 		rc = ml_not_built_yet("--must-beat with an imported XGBoost model (it names no target column)");
 		goto out;
 	}
-	if (!m ||
-	    read_dataset(m->recipe, T.validation ? T.validation : data, T.validation ? T.validation : data_name, &d, 0,
-			 &err) < 0 ||
-	    evaluate(m, &d, &om, &err) < 0) {
+	if (!m || evaluate_file(m, T.validation ? T.validation : data, T.validation ? T.validation : data_name, &om,
+				&err) < 0) {
 		rc = ml_fail(&err);
 		goto out;
 	}
@@ -453,7 +609,6 @@ static int must_beat(const char *name, double rmse, const char *data, const char
 	rc = ML_EXIT_FOUND;
 out:
 	ml_model_free(m);
-	ml_dataset_release(&d);
 	json_decref(entry);
 	free(uri);
 	return rc;
@@ -494,14 +649,55 @@ out:
 	return rc;
 }
 
-/* The recipe and the training set: one pass over the data either way. */
+/* --buffer-size, for an algorithm that can train in passes; the others need their data in memory. */
+static int spool_budget(const struct ml_plugin *plugin, size_t *budget, struct ml_err *err)
+{
+	*budget = DEFAULT_BUFFER_SIZE;
+	if (T.buffer_size && ml_parse_size(T.buffer_size, budget) < 0)
+		return ml_err_set(err, ML_ERR_USAGE, "--buffer-size: expected a size such as 512M or 2G, got \"%s\"",
+				  T.buffer_size);
+	if (!plugin->ops.algo->train_rows) {
+		if (T.buffer_size)
+			ml_warn("--buffer-size is ignored: %s trains on data held in memory", plugin->name);
+		*budget = SIZE_MAX;
+	}
+	return 0;
+}
+
+/* The recipe and the data, read once; in memory, or spooled rows when they outgrew the budget. */
 static int training_set(struct training *t, const char *data, const char *name, struct ml_err *err)
 {
-	if (!T.recipe)
-		return (t->recipe = fit_and_transform(data, name, &t->train, err)) ? 0 : -1;
-	if (!(t->recipe = given_recipe(err)))
+	size_t budget;
+	if (spool_budget(t->plugin, &budget, err) < 0 || open_spooled(data, name, 1, budget, &t->train_src, err) < 0)
 		return -1;
-	return read_dataset(t->recipe, data, name, &t->train, 1, err);
+	if (!T.recipe ? !(t->recipe = fit_spooled(&t->train_src, err))
+		      : !(t->recipe = given_recipe(err)) || read_spooled(t->recipe, &t->train_src, err) < 0)
+		return -1;
+	if (T.validation && (open_spooled(T.validation, T.validation, 0, budget, &t->valid_src, err) < 0 ||
+			     read_spooled(t->recipe, &t->valid_src, err) < 0))
+		return -1;
+	int in_passes = ml_spool_spilled(t->train_src.spool) || (T.validation && ml_spool_spilled(t->valid_src.spool));
+	if (in_passes) {
+		ml_info("training data larger than --buffer-size: %s trains in passes over a temporary file",
+			t->plugin->name);
+		spool_rows_init(&t->train_spool, &t->train_src, t->recipe);
+		t->rows = &t->train_spool.rows;
+		if (T.validation) {
+			spool_rows_init(&t->valid_spool, &t->valid_src, t->recipe);
+			t->vrows = &t->valid_spool.rows;
+		}
+		return 0;
+	}
+	if (materialize(t->recipe, &t->train_src, &t->train, err) < 0 ||
+	    (T.validation && materialize(t->recipe, &t->valid_src, &t->valid, err) < 0))
+		return -1;
+	dataset_rows_init(&t->train_mem, &t->train);
+	t->rows = &t->train_mem.rows;
+	if (T.validation) {
+		dataset_rows_init(&t->valid_mem, &t->valid);
+		t->vrows = &t->valid_mem.rows;
+	}
+	return 0;
 }
 
 static int train(const char *data, const char *data_name)
@@ -512,7 +708,6 @@ static int train(const char *data, const char *data_name)
 	int rc = 0;
 	if (!(t.plugin = ml_plugin_load(ML_PLUGIN_ALGORITHM, algorithms[T.algorithm], &err)) ||
 	    !(t.hyperparameters = collect_hyperparameters(&err)) || training_set(&t, data, data_name, &err) < 0 ||
-	    (T.validation && read_dataset(t.recipe, T.validation, T.validation, &t.valid, 0, &err) < 0) ||
 	    fit_model(&t, &err) < 0 || add_metrics(&t, &judged, &err) < 0 ||
 	    ml_artifact_save(t.doc, ML_MODEL_FORMAT, ML_MODEL_MAJOR, T.output ? T.output : "-", &err) < 0 ||
 	    (T.export_xgboost && ml_xgboost_save(t.doc, T.export_xgboost, &err) < 0))

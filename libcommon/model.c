@@ -34,6 +34,41 @@ void ml_metrics_compute(const double *y, const double *pred, size_t n, struct ml
 	m->r2 = k && sum > 0 ? 1 - sq / sum : NAN;
 }
 
+/* A chunk's sums merged into a's, the labels' spread by Chan et al.'s formula. */
+void ml_metrics_acc_add(struct ml_metrics_acc *a, const double *y, const double *pred, size_t n)
+{
+	size_t k = 0;
+	double mean = 0, m2 = 0, sq = 0, abs_err = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(y[i]) && !isnan(pred[i]))
+			mean += (y[i] - mean) / (double)++k;
+	for (size_t i = 0; i < n; i++) {
+		if (isnan(y[i]) || isnan(pred[i]))
+			continue;
+		double e = y[i] - pred[i];
+		m2 += (y[i] - mean) * (y[i] - mean);
+		sq += e * e;
+		abs_err += fabs(e);
+	}
+	if (k == 0)
+		return;
+	double total = (double)(a->n + k), delta = mean - a->mean;
+	a->m2 += m2 + delta * delta * (double)a->n * (double)k / total;
+	a->mean += delta * (double)k / total;
+	a->sq += sq;
+	a->abs += abs_err;
+	a->n += k;
+}
+
+void ml_metrics_acc_finish(const struct ml_metrics_acc *a, struct ml_metrics *m)
+{
+	double k = (double)a->n;
+	m->n = a->n;
+	m->rmse = a->n ? sqrt(a->sq / k) : NAN;
+	m->mae = a->n ? a->abs / k : NAN;
+	m->r2 = a->n && a->m2 > 0 ? 1 - a->sq / a->m2 : NAN;
+}
+
 static json_t *number_or_null(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();

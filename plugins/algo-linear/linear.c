@@ -245,7 +245,7 @@ static int solve_variants(const struct lin_data *d, const struct lin_data *vd, c
 
 /* Weights in the original feature units and the bias. */
 static json_t *model_json(const struct lin_data *d, const struct settings *s, const struct lin_variant *v,
-			  const struct fit *f, size_t best, const double *metric, int by_validation)
+			  const struct fit *f, size_t best, const double *metric, int by_validation, double objective)
 {
 	size_t p = d->p;
 	const double *w = f->w + best * p;
@@ -270,7 +270,7 @@ static json_t *model_json(const struct lin_data *d, const struct settings *s, co
 	} else {
 		json_object_set_new(m, "iterations", json_integer(f->iterations[best]));
 	}
-	json_object_set_new(m, "objective", json_real(lin_objective(d, &s->loss, &v[best], w, f->b[best])));
+	json_object_set_new(m, "objective", json_real(objective));
 	if (s->num_models > 1) {
 		json_t *models = json_array();
 		for (long k = 0; k < s->num_models; k++) {
@@ -301,6 +301,59 @@ static double auto_learning_rate(const struct settings *s, const struct lin_data
 	return 0.5 / (double)(used + 1);
 }
 
+/* The best variant: least mean loss on validation, else on training; said when it matters. */
+static size_t best_variant(const struct settings *s, const struct lin_variant *v, const struct fit *f,
+			   const double *metric, int by_validation)
+{
+	size_t best = 0, nv = (size_t)s->num_models;
+	for (size_t k = 1; k < nv; k++)
+		if (metric[k] < metric[best])
+			best = k;
+	if (f->ridge[best] > 0)
+		lin_warn("the features are collinear (e.g. every level of a one-hot column); solved with "
+			 "wd + %g. Set wd > 0 to choose the penalty yourself", f->ridge[best]);
+	if (nv > 1 && lin_host && lin_host->verbosity > 0)
+		lin_host->log(1, "num_models: model %zu of %zu is best (wd %g, l1 %g) by %s loss %g", best, nv,
+			      v[best].wd, v[best].l1, by_validation ? "validation" : "training", metric[best]);
+	return best;
+}
+
+static int finish_model(const struct lin_data *d, const struct settings *s, const struct lin_variant *v,
+			const struct fit *f, size_t best, const double *metric, int by_validation, double objective,
+			json_t **model, struct ml_err *err)
+{
+	if (!(*model = model_json(d, s, v, f, best, metric, by_validation, objective)))
+		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	return 0;
+}
+
+static int stats_alloc(struct stats *st, size_t p, struct ml_err *err)
+{
+	*st = (struct stats){ ml_calloc(p + 1, sizeof(double), err), ml_calloc(p + 1, sizeof(double), err), 0, 1 };
+	return st->mean && st->scale ? 0 : -1;
+}
+
+static void stats_release(struct stats *st)
+{
+	free(st->mean);
+	free(st->scale);
+}
+
+static int fit_alloc(struct fit *f, size_t nv, size_t p, struct ml_err *err)
+{
+	*f = (struct fit){ ml_calloc(nv * p + 1, sizeof(double), err), ml_calloc(nv, sizeof(double), err),
+			   ml_calloc(nv, sizeof(long), err), ml_calloc(nv, sizeof(double), err), NULL, 0 };
+	return f->w && f->b && f->iterations && f->ridge ? 0 : -1;
+}
+
+static void fit_release(struct fit *f)
+{
+	free(f->w);
+	free(f->b);
+	free(f->iterations);
+	free(f->ridge);
+}
+
 static int linear_train(const struct ml_matrix *x, const double *y, const struct ml_matrix *vx,
 			const double *vy, const json_t *params, json_t **model, struct ml_err *err)
 {
@@ -314,14 +367,13 @@ static int linear_train(const struct ml_matrix *x, const double *y, const struct
 				  x->ncols);
 	ml_set_threads((long)s.threads);
 	size_t p = x->ncols, nv = (size_t)s.num_models;
-	struct stats st = { ml_calloc(p + 1, sizeof(double), err), ml_calloc(p + 1, sizeof(double), err), 0, 1 };
+	struct stats st;
 	struct lin_variant v[MAX_MODELS];
-	struct fit f = { ml_calloc(nv * p + 1, sizeof(double), err), ml_calloc(nv, sizeof(double), err),
-			 ml_calloc(nv, sizeof(long), err), ml_calloc(nv, sizeof(double), err), NULL, 0 };
+	struct fit f;
 	double metric[MAX_MODELS];
 	int rc = -1;
-	if (!st.mean || !st.scale || !f.w || !f.b || !f.iterations || !f.ridge ||
-	    column_stats(x, y, &s, &st, err) < 0)
+	int allocated = stats_alloc(&st, p, err) == 0;
+	if (fit_alloc(&f, nv, p, err) < 0 || !allocated || column_stats(x, y, &s, &st, err) < 0)
 		goto out_free;
 	struct lin_data d = { x->nrows, p, x->v, y, st.mean, st.scale, st.ymean, st.yscale };
 	struct lin_data vd = d;
@@ -334,30 +386,83 @@ static int linear_train(const struct ml_matrix *x, const double *y, const struct
 	make_variants(&s, isnan(s.learning_rate) ? auto_learning_rate(&s, &d) : s.learning_rate, v);
 	if (solve_variants(&d, by_validation ? &vd : NULL, &s, v, &f, err) < 0)
 		goto out_free;
-	/* the best variant: least mean loss on validation, else on training */
-	size_t best = 0;
-	for (size_t k = 0; k < nv; k++) {
+	for (size_t k = 0; k < nv; k++)
 		metric[k] = lin_mean_loss(by_validation ? &vd : &d, &s.loss, f.w + k * p, f.b[k]);
-		if (metric[k] < metric[best])
-			best = k;
-	}
-	if (f.ridge[best] > 0)
-		lin_warn("the features are collinear (e.g. every level of a one-hot column); solved with "
-			 "wd + %g. Set wd > 0 to choose the penalty yourself", f.ridge[best]);
-	if (nv > 1 && lin_host && lin_host->verbosity > 0)
-		lin_host->log(1, "num_models: model %zu of %zu is best (wd %g, l1 %g) by %s loss %g", best, nv,
-			      v[best].wd, v[best].l1, by_validation ? "validation" : "training", metric[best]);
-	if (!(*model = model_json(&d, &s, v, &f, best, metric, by_validation)))
-		ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
-	else
-		rc = 0;
+	size_t best = best_variant(&s, v, &f, metric, by_validation);
+	double objective = lin_objective(&d, &s.loss, &v[best], f.w + best * p, f.b[best]);
+	rc = finish_model(&d, &s, v, &f, best, metric, by_validation, objective, model, err);
 out_free:
-	free(st.mean);
-	free(st.scale);
-	free(f.w);
-	free(f.b);
-	free(f.iterations);
-	free(f.ridge);
+	stats_release(&st);
+	fit_release(&f);
+	return rc;
+}
+
+/* Settings that need the rows in memory, refused when they come in passes. */
+static int trains_in_passes(const struct settings *s, struct ml_err *err)
+{
+	if (s->optimizer != OPT_AUTO)
+		return ml_err_set(err, ML_ERR_UNAVAILABLE,
+				  "optimizer %s on data larger than ml-train's --buffer-size is not supported yet: "
+				  "raise --buffer-size, or use optimizer auto",
+				  s->optimizer == OPT_ADAM ? "adam" : "sgd");
+	if (s->loss.kind != LOSS_SQUARED)
+		return ml_err_set(err, ML_ERR_UNAVAILABLE,
+				  "loss %s on data larger than ml-train's --buffer-size is not supported yet "
+				  "(squared_loss trains in passes): raise --buffer-size",
+				  lin_loss_name(s->loss.kind));
+	return 0;
+}
+
+/*
+ * Data larger than memory: squared loss from the Gram matrix that one pass
+ * over the rows gathers (stream.c), then a pass over the validation rows
+ * when num_models needs them to choose.
+ */
+static int linear_train_rows(struct ml_rows *train, struct ml_rows *valid, const json_t *params, json_t **model,
+			     struct ml_err *err)
+{
+	struct settings s;
+	if (read_settings(params, &s, err) < 0 || trains_in_passes(&s, err) < 0)
+		return -1;
+	if (valid && valid->nfeatures != train->nfeatures)
+		return ml_err_set(err, ML_ERR_DATA, "validation data have %zu features, training data %zu",
+				  valid->nfeatures, train->nfeatures);
+	ml_set_threads((long)s.threads);
+	size_t p = train->nfeatures, nv = (size_t)s.num_models;
+	struct stats st = { 0 };
+	struct fit f = { 0 };
+	struct lin_gram g = { 0 };
+	struct lin_variant v[MAX_MODELS];
+	double metric[MAX_MODELS];
+	int rc = -1, by_validation = valid && valid->nrows;
+	struct lin_data d = { 0, p, NULL, NULL, NULL, NULL, 0, 1 };
+	const struct lin_stream_opts o = { s.fit_intercept, s.normalize_data, s.normalize_label };
+	if (stats_alloc(&st, p, err) < 0 || fit_alloc(&f, nv, p, err) < 0)
+		goto out;
+	d.mean = st.mean;
+	d.scale = st.scale;
+	if (lin_stream_gram(train, &o, &d, &g, err) < 0)
+		goto out;
+	make_variants(&s, 0, v);
+	f.solver = s.l1 > 0 ? "coordinate_descent" : "exact";
+	for (size_t k = 0; k < nv; k++)
+		if (lin_gram_solve(&g, d.scale, &v[k], f.w + k * p, &f.iterations[k], &f.ridge[k], err) < 0)
+			goto out;
+	if (by_validation && nv > 1) {
+		if (lin_stream_mean_loss(valid, &d, &s.loss, nv, f.w, f.b, metric, err) < 0)
+			goto out;
+	} else {
+		for (size_t k = 0; k < nv; k++)
+			metric[k] = lin_gram_mean_loss(&g, f.w + k * p);
+		by_validation = 0;
+	}
+	size_t best = best_variant(&s, v, &f, metric, by_validation);
+	double objective = lin_gram_mean_loss(&g, f.w + best * p) + lin_penalty(&v[best], f.w + best * p, p);
+	rc = finish_model(&d, &s, v, &f, best, metric, by_validation, objective, model, err);
+out:
+	lin_gram_release(&g);
+	stats_release(&st);
+	fit_release(&f);
 	return rc;
 }
 
@@ -427,6 +532,7 @@ static const struct ml_algo_ops linear_ops = {
 	.load = linear_load,
 	.predict = linear_predict,
 	.free = linear_free,
+	.train_rows = linear_train_rows,
 };
 
 static const struct ml_plugin plugin = {

@@ -23,6 +23,7 @@
  *             width shrinks stage by stage (Madsen and Nielsen's finite
  *             smoothing), coordinate descent for the l1 term
  *   sgd.c     mini-batch SGD or Adam, when the user asks for them
+ *   stream.c  squared loss from data larger than memory, in one pass
  */
 #ifndef ALGO_LINEAR_H
 #define ALGO_LINEAR_H
@@ -85,6 +86,8 @@ struct lin_variant {
 	double wd, l1, learning_rate;
 };
 
+/* wd |w|^2 + l1 |w|_1 */
+double lin_penalty(const struct lin_variant *v, const double *w, size_t p);
 /* mean loss + wd |w|^2 + l1 |w|_1 */
 double lin_objective(const struct lin_data *d, const struct lin_loss *l, const struct lin_variant *v,
 		     const double *w, double b);
@@ -116,6 +119,25 @@ int lin_gram_solve(const struct lin_gram *g, const double *scale, const struct l
 int lin_cholesky(double *a, size_t p);
 /* Solve LL' x = b in place. */
 void lin_cholesky_solve(const double *l, size_t p, double *b);
+
+/* ---- stream.c: squared loss over data handed over in chunks ---- */
+
+struct lin_stream_opts {
+	int fit_intercept, normalize_data, normalize_label;
+};
+
+/*
+ * One pass over rows: d gets n and the standardizing statistics (d->mean and
+ * d->scale must point to p doubles each; d->x and d->y stay NULL), g the
+ * Gram matrix of the standardized data, as lin_gram_build() would give.
+ */
+int lin_stream_gram(struct ml_rows *rows, const struct lin_stream_opts *o, struct lin_data *d, struct lin_gram *g,
+		    struct ml_err *err);
+/* The mean squared loss of w (bias 0) over the data g was built from. */
+double lin_gram_mean_loss(const struct lin_gram *g, const double *w);
+/* out[k] = the mean loss of variant k (w: nv x p, b: nv) over one pass of rows, standardized as stats says. */
+int lin_stream_mean_loss(struct ml_rows *rows, const struct lin_data *stats, const struct lin_loss *l, size_t nv,
+			 const double *w, const double *b, double *out, struct ml_err *err);
 
 /* ---- newton.c: absolute, huber and quantile losses ---- */
 

@@ -60,11 +60,16 @@ double lin_mean_loss(const struct lin_data *d, const struct lin_loss *l, const d
 	return isfinite(m) ? m : INFINITY;
 }
 
+double lin_penalty(const struct lin_variant *v, const double *w, size_t p)
+{
+	double f = 0;
+	for (size_t j = 0; j < p; j++)
+		f += v->wd * w[j] * w[j] + v->l1 * fabs(w[j]);
+	return f;
+}
+
 double lin_objective(const struct lin_data *d, const struct lin_loss *l, const struct lin_variant *v,
 		     const double *w, double b)
 {
-	double f = lin_mean_loss(d, l, w, b);
-	for (size_t j = 0; j < d->p; j++)
-		f += v->wd * w[j] * w[j] + v->l1 * fabs(w[j]);
-	return f;
+	return lin_mean_loss(d, l, w, b) + lin_penalty(v, w, d->p);
 }

@@ -105,4 +105,42 @@ run_in "$T/cars.ndjson" ml-score -m "$T/m-0.01.json" --output-format csv
 expect_file_eq <(printf '%s\n' "$out") "$T/p-0.01.csv" "NDJSON input scores the same as CSV"
 run_in "$T/cars.ndjson" ml-score -m "$T/m-0.01.json"
 expect_match "$(printf '%s\n' "$out" | head -1)" '^\{"prediction":[0-9.-]+\}$' "NDJSON in, NDJSON out"
+# ---- data larger than --buffer-size: trained in passes over a temporary file ----
+weights_close() { # a.json b.json: the largest relative difference of weights and bias
+	$PY -c '
+import json, sys
+a, b = (json.load(open(f))["model"] for f in sys.argv[1:3])
+va, vb = a["weights"] + [a["bias"]], b["weights"] + [b["bias"]]
+print(max(abs(x - y) / max(abs(x), abs(y), 1e-300) for x, y in zip(va, vb)) < 1e-8 and len(va) == len(vb))' "$1" "$2"
+}
+mkdir -p "$T/spool"
+for opts in "--wd 0.001" "--wd 0.001 --l1 0.01" "--wd 0.001 --num_models 4" "--wd 0.001 --fit_intercept false"; do
+	ml-train -a linear --target price $opts --validation "$T/test.csv" -o "$T/mem.json" "$T/train.csv" 2>/dev/null
+	run_in "$T/train.csv" env TMPDIR="$T/spool" ml-train -v -a linear --target price $opts --validation "$T/test.csv" \
+		--buffer-size 16K -o "$T/passes.json"
+	expect_rc 0 "$opts, from a pipe, past --buffer-size 16K: exits 0"
+	expect_match "$err" "larger than --buffer-size: linear trains in passes" "... and says it trains in passes"
+	expect_eq "$(weights_close "$T/mem.json" "$T/passes.json")" True "... the same weights and bias as in memory (1e-8)"
+	expect_eq "$($PY -c 'import json,sys; a,b=(json.load(open(f))["metrics"] for f in sys.argv[1:]); print(abs(a["validation"]["rmse"]-b["validation"]["rmse"]) < 1e-6 * a["validation"]["rmse"] and a["train"]["rows"] == b["train"]["rows"])' "$T/mem.json" "$T/passes.json")" True \
+		"... the same training rows and validation RMSE"
+done
+expect_eq "$(ls -A "$T/spool")" "" "the temporary file is gone afterwards"
+if have_sklearn; then
+	ml-train -a linear --target price --recipe "$T/recipe.json" --wd 0.01 --buffer-size 0 -o "$T/m-passes.json" "$CARS" 2>/dev/null
+	ml-score -m "$T/m-passes.json" -o "$T/p-passes.csv" <"$CARS"
+	run $PY "$ROOT/tests/cli/ref/linear_ref.py" "$T/features.csv" "$T/m-passes.json" "$T/p-passes.csv" 0.01 price
+	expect_rc 0 "--buffer-size 0 (every row on disk): coefficients equal Ridge(alpha = n wd) to 1e-6 ($out)"
+fi
+run_in "$T/train.csv" ml-train -a linear --target price --loss absolute_loss --buffer-size 16K
+expect_rc 69 "absolute_loss past --buffer-size exits 69"
+expect_match "$err" "loss absolute_loss on data larger than ml-train's --buffer-size is not supported yet" "... saying so"
+run_in "$T/train.csv" ml-train -a linear --target price --optimizer adam --buffer-size 16K
+expect_rc 69 "optimizer adam past --buffer-size exits 69"
+run_in "$T/train.csv" ml-train -a linear --target price --buffer-size 12X
+expect_rc 64 "--buffer-size 12X is a usage error"
+expect_match "$err" 'expected a size such as 512M or 2G, got "12X"' "... naming the value"
+run_in "$T/train.csv" env TMPDIR=/nonexistent ml-train -a linear --target price --buffer-size 16K
+expect_rc 74 "a TMPDIR that does not exist: an I/O error (74)"
+expect_match "$err" "/nonexistent.*set TMPDIR to a file system with room" "... naming it and what to do"
+
 done_testing

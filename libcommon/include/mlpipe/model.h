@@ -39,6 +39,15 @@ struct ml_metrics {
 void ml_metrics_compute(const double *y, const double *pred, size_t n, struct ml_metrics *m);
 json_t *ml_metrics_to_json(const struct ml_metrics *m);
 
+/* The same metrics over rows that come a chunk at a time: start from a zeroed acc. */
+struct ml_metrics_acc {
+	size_t n;
+	double mean, m2;	/* of the labels: for r2 */
+	double sq, abs;		/* sums of squared and absolute errors */
+};
+void ml_metrics_acc_add(struct ml_metrics_acc *a, const double *y, const double *pred, size_t n);
+void ml_metrics_acc_finish(const struct ml_metrics_acc *a, struct ml_metrics *m);
+
 /* A whole stream through a recipe: features and label in memory. */
 struct ml_dataset {
 	size_t nrows, nfeatures;

@@ -74,6 +74,22 @@ struct ml_matrix;
 struct json_t;
 /* json_t is jansson's typedef of struct json_t. */
 
+/*
+ * A training set handed over a chunk at a time, as often as the algorithm
+ * asks: how ml-train passes data larger than its --buffer-size (spooled to
+ * a temporary file) to an algorithm that can train in passes.
+ */
+struct ml_rows {
+	uint32_t size;
+	size_t nfeatures;
+	uint64_t nrows;
+	/* One pass: fn gets every chunk in order (x: rows x nfeatures, row-major;
+	 * y: the labels), borrowed for the call; fn returning -1 stops it. */
+	int (*pass)(struct ml_rows *rows, int (*fn)(const struct ml_matrix *x, const double *y, void *arg,
+						    struct ml_err *err),
+		    void *arg, struct ml_err *err);
+};
+
 /* algorithm: defined fully by the algorithm issues; only appended to. */
 struct ml_algo_ops {
 	uint32_t size;
@@ -87,6 +103,9 @@ struct ml_algo_ops {
 	int (*predict)(const void *predictor, const struct ml_matrix *x, double *out,
 		       struct ml_err *err);
 	void (*free)(void *predictor);
+	/* Train in passes over rows (valid may be NULL); NULL: the plugin needs the data in memory. */
+	int (*train_rows)(struct ml_rows *train, struct ml_rows *valid, const struct json_t *params,
+			  struct json_t **model, struct ml_err *err);
 };
 
 /* store: one URI scheme. */
