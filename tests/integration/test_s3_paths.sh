@@ -4,7 +4,8 @@
 # baselines written to and read from a prefix ("folder" outputs), drift
 # violations, data capture into a prefix and ml-drift over it, bookmarks
 # (what is not supported yet says so with exit 69), and credentials from
-# AWS_PROFILE / AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE, never printed.
+# AWS_PROFILE / AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE, never printed;
+# drift reports and history, rejects, and capture from ml-score --serve.
 # Every s3:// result is compared with the same command on local files.
 . "$(dirname "$0")/../lib.sh"
 PY=/usr/bin/python3
@@ -57,7 +58,8 @@ expect_eq "$(stored data/train.csv | cksum)" "$(cksum <"$T/train.csv")" "setup: 
 ml-preprocess fit --target price -o "$T/recipe.json" "$T/train.csv" 2>/dev/null
 run ml-preprocess fit --target price -o s3://mlpipe/models/recipe.json s3://mlpipe/data/train.csv
 expect_rc 0 "ml-preprocess fit: data from s3://, recipe to s3://"
-expect_eq "$(stored models/recipe.json | cksum)" "$(cksum <"$T/recipe.json")" "the recipe object is the local recipe's bytes"
+expect_eq "$(stored models/recipe.json | jq -S 'del(.created, .sha256)')" "$(jq -S 'del(.created, .sha256)' "$T/recipe.json")" \
+	"the recipe object is the local recipe (but for its creation time and digest)"
 ml-preprocess apply "$T/recipe.json" -o "$T/features.csv" "$T/test.csv" 2>/dev/null
 run ml-preprocess apply s3://mlpipe/models/recipe.json -o s3://mlpipe/data/features.csv s3://mlpipe/data/test.csv
 expect_rc 0 "ml-preprocess apply: recipe and data from s3://, output to s3://"
@@ -139,6 +141,33 @@ run ml-drift -b s3://mlpipe/baseline/ --bookmark "$T/drift.bookmark" --predictio
 expect_rc 69 "ml-drift --bookmark over s3:// inputs: exit 69"
 expect_match "$err" '--bookmark over objects in a store .* is not supported yet' "says it is not supported yet"
 expect_eq "$(ls "$T/drift.bookmark" 2>/dev/null)" "" "no bookmark is saved"
+
+# ---- the other paths: report, history, rejects; capture from the endpoint ----
+run ml-drift -b s3://mlpipe/baseline/ -o "$T/o-r" --report s3://mlpipe/reports/r1.html "$T/drifted.csv"
+expect_rc 1 "ml-drift --report s3://...html"
+expect_match "$(stored reports/r1.html)" '<html' "the report object is the HTML page"
+put "$T/drift.ndjson" reports/history.ndjson
+run ml-drift -b s3://mlpipe/baseline/ -o "$T/o-r" --report s3://mlpipe/reports/r2.html --history s3://mlpipe/reports/history.ndjson \
+	"$T/drifted.csv"
+expect_rc 1 "ml-drift --history s3://... (earlier runs' records read from the store)"
+expect_match "$(stored reports/r2.html)" '<html' "the report with history is written"
+printf '%s\n' "$(head -1 "$T/inputs.csv")" "12k,Buick,sedan,6,4,1,0,0" "$(sed -n 2p "$T/inputs.csv")" >"$T/bad.csv"
+run ml-score -m s3://mlpipe/models/gbtree.json --on-error skip --rejects s3://mlpipe/rejects/bad.csv "$T/bad.csv"
+expect_rc 0 "ml-score --rejects s3://..."
+expect_eq "$(stored rejects/bad.csv)" "$(head -2 "$T/bad.csv")" "the rejected row is in the object, under the header"
+port=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+env TMPDIR="$T/spool" ml-score -m "$T/model.json" --serve "127.0.0.1:$port" --capture s3://mlpipe/endpoint/ 2>"$T/serve.err" &
+spid=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/ping" && break; sleep 0.05; done
+answer=$(curl -s -H 'Content-Type: text/csv' -H 'X-Amzn-SageMaker-Inference-Id: req-1' --data-binary "$(sed -n 2p "$T/inputs.csv")" \
+	"http://127.0.0.1:$port/invocations")
+kill -TERM $spid
+wait $spid
+rc=$?
+expect_rc 0 "ml-score --serve --capture s3://...: exits 0 on SIGTERM"
+obj=$(keys endpoint/)
+expect_eq "$(stored "$obj" | jq -r '.eventMetadata.inferenceId + " " + .captureData.endpointOutput.data' | tr -d '\n')" \
+	"req-1 $answer" "the request is captured in an object under the prefix, uploaded at exit"
 
 # ---- credentials: profiles and files, as botocore reads them ----
 printf '[default]\naws_access_key_id = %s\naws_secret_access_key = wrong-default\n[ci]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
