@@ -552,7 +552,8 @@ int ml_uri_join(char *buf, size_t bufsz, const char *dir, const char *name, stru
 	size_t n = strlen(dir);
 	while (n > 1 && dir[n - 1] == '/')
 		n--;
-	int len = snprintf(buf, bufsz, "%.*s/%s", (int)n, dir, name);
+	const char *sep = n && dir[n - 1] == '/' ? "" : "/";	/* "/" itself */
+	int len = snprintf(buf, bufsz, "%.*s%s%s", (int)n, dir, sep, name);
 	if (len < 0 || (size_t)len >= bufsz)
 		return ml_err_set(err, ML_ERR_USAGE, "%s/%s: path too long", dir, name);
 	return 0;
