@@ -16,6 +16,9 @@
 #                   XGBoost and mawk, ml-score's memory over 1M and 10M rows
 #   endpoint        bench/serve.sh: ml-score --serve vs a Python endpoint
 #                   calling XGBoost, wrk with one-row CSV requests
+#   s3              bench/s3.sh: a 100 MB and a 1 GB object through ml-score
+#                   s3:// -> s3:// on a local s3rver and back, beside the same
+#                   run on local files: time and peak RSS (flat) of each
 #
 # Times are the best of BENCH_RUNS (default 5) alternating runs.  Later
 # issues add their benchmarks (scoring, training) to this script.
@@ -104,3 +107,4 @@ fi
 
 bench/gbtree.sh
 bench/serve.sh
+bench/s3.sh

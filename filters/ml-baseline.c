@@ -63,8 +63,9 @@ static int baseline_schema(struct ml_reader *r, struct ml_schema *s, struct ml_e
 static int write_json(const char *dir, const char *name, json_t *doc, struct ml_err *err)
 {
 	char path[4096];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	int rc = doc ? ml_json_save(doc, path, 15, err) : ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	int rc = !doc				       ? ml_err_set(err, ML_ERR_INTERNAL, "out of memory")
+		 : ml_uri_join(path, sizeof path, dir, name, err) < 0 ? -1
+								       : ml_json_save(doc, path, 15, err);
 	json_decref(doc);
 	return rc;
 }
@@ -124,8 +125,9 @@ static int merge_baselines(int argc, char **argv, int first, struct ml_err *err)
 	int rc = 0;
 	for (int i = first; i < argc && rc == 0; i++) {
 		char path[4096];
-		snprintf(path, sizeof path, "%s/statistics.json", argv[i]);
-		json_t *stats = ml_json_load(path, err);
+		json_t *stats = ml_uri_join(path, sizeof path, argv[i], "statistics.json", err) < 0
+					? NULL
+					: ml_json_load(path, err);
 		struct ml_baseline *one = stats ? ml_baseline_from_statistics(stats, path, err) : NULL;
 		json_decref(stats);
 		if (!one)

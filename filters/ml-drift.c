@@ -73,7 +73,8 @@ static const char exit_status[] = "  0   no drift and no constraint violations\n
 static json_t *load_baseline_file(const char *dir, const char *name, struct ml_err *err)
 {
 	char path[4096];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (ml_uri_join(path, sizeof path, dir, name, err) < 0)
+		return NULL;
 	json_t *doc = ml_json_load(path, err);
 	if (doc && !json_is_object(doc)) {
 		ml_err_set(err, ML_ERR_DATA, "%s: expected a JSON object", path);
@@ -87,11 +88,11 @@ static int write_violations(json_t *violations, struct ml_err *err)
 {
 	const char *dir = D.output ? D.output : ".";
 	char path[4096];
-	snprintf(path, sizeof path, "%s/constraint_violations.json", dir);
 	json_t *doc = json_pack("{s:O}", "violations", violations);
 	int rc = !doc ? ml_err_set(err, ML_ERR_INTERNAL, "out of memory")
-	       : ml_ensure_dir(dir, err) < 0 ? -1
-					     : ml_json_save(doc, path, 15, err);
+	       : ml_uri_join(path, sizeof path, dir, "constraint_violations.json", err) < 0 || ml_ensure_dir(dir, err) < 0
+		       ? -1
+		       : ml_json_save(doc, path, 15, err);
 	json_decref(doc);
 	return rc;
 }
@@ -162,6 +163,8 @@ static int unsupported_options(void)
 		return ml_not_built_yet("labels from a separate file (--ground-truth, --join-on)");
 	if (D.model_quality && (!D.label || !D.prediction))
 		return ml_usage_error("--model-quality needs --label COL and --prediction COL");
+	if (D.bookmark && ml_uri_is_remote(D.bookmark))
+		return ml_not_built_yet("a bookmark in a store (--bookmark s3://...; keep it in a local file)");
 	return 0;
 }
 
@@ -266,18 +269,45 @@ static int note_capture_columns(struct run *run, struct ml_err *err)
 	return 0;
 }
 
-/* Operands with directories replaced by the capture files under them. */
+struct capture_objects {
+	struct ml_strlist *out;
+	struct ml_err *err;
+};
+
+/* A store's object whose name (after the last '/') is *.jsonl and not hidden. */
+static int collect_capture_object(const char *uri, void *arg)
+{
+	struct capture_objects *c = arg;
+	const char *base = strrchr(uri, '/');
+	base = base ? base + 1 : uri;
+	size_t n = strlen(base);
+	if (base[0] == '.' || n <= 6 || strcmp(base + n - 6, ".jsonl"))
+		return 0;
+	return ml_strlist_push(c->out, uri, c->err);
+}
+
+/*
+ * Operands with directories replaced by the capture files under them; a
+ * store URI ending in '/' (s3://bucket/capture/) is a prefix, replaced by
+ * the capture objects under it.
+ */
 static int expand_inputs(int argc, char **argv, int first, struct ml_strlist *out, struct ml_err *err)
 {
 	for (int i = first; i < argc; i++) {
 		struct stat st;
 		const char *path = ml_uri_local_path(argv[i]);
-		if (path && strcmp(argv[i], "-") && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		size_t len = strlen(argv[i]);
+		int local_dir = path && strcmp(argv[i], "-") && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+		int prefix = !path && len && argv[i][len - 1] == '/';
+		if (local_dir || prefix) {
 			size_t before = out->n;
-			if (ml_capture_list_dir(path, out, err) < 0)
+			struct capture_objects c = { out, err };
+			if (local_dir ? ml_capture_list_dir(path, out, err) < 0
+				      : ml_uri_list(argv[i], collect_capture_object, &c, err) != 0)
 				return -1;
 			if (out->n == before && !D.bookmark)
-				return ml_err_set(err, ML_ERR_NOINPUT, "%s: no capture files (*.jsonl) in this directory", argv[i]);
+				return ml_err_set(err, ML_ERR_NOINPUT, "%s: no capture files (*.jsonl) in this %s", argv[i],
+						  local_dir ? "directory" : "prefix");
 		} else if (ml_strlist_push(out, argv[i], err) < 0) {
 			return -1;
 		}
@@ -315,9 +345,12 @@ static int read_new(struct run *run, struct ml_bookmark *bm, const struct ml_str
 		const char *in = inputs->items[i];
 		const char *path = ml_uri_local_path(in);
 		struct ml_bookmark_span sp;
-		if (!path || !strcmp(in, "-"))
-			return ml_err_set(err, ML_ERR_USAGE, "--bookmark needs local files or directories, not %s",
-					  !strcmp(in, "-") ? "standard input" : in);
+		if (!path)
+			return ml_err_set(err, ML_ERR_UNAVAILABLE,
+					  "--bookmark over objects in a store (%s) is not supported yet: "
+					  "copy them to a local folder, or run without --bookmark", in);
+		if (!strcmp(in, "-"))
+			return ml_err_set(err, ML_ERR_USAGE, "--bookmark needs local files or directories, not standard input");
 		if (ml_bookmark_plan(bm, path, &sp, err) < 0)
 			return -1;
 		if (sp.restarted)

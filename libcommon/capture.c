@@ -1,8 +1,16 @@
 /*
  * capture.c - SageMaker data capture: one JSON line per inference, hourly files.
+ *
+ * Into a store (s3://bucket/capture/), records go to the same hourly files
+ * in a local spool folder, and each file is uploaded whole (one object,
+ * YYYY/MM/DD/HH/<name>.jsonl under the prefix) when the hour changes and at
+ * close, then removed from the spool.  S3 objects cannot be appended to, so
+ * this is the way to get SageMaker's layout with one object per file.
  */
+#define _GNU_SOURCE	/* nftw's FTW_DEPTH */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,12 +26,17 @@
 
 #include "mlpipe/buf.h"
 #include "mlpipe/capture.h"
+#include "mlpipe/cli.h"
+#include "mlpipe/log.h"
 #include "mlpipe/uri.h"
 #include "reader_int.h"
 
 struct ml_capture {
 	pthread_mutex_t lock;
-	char *dir;
+	char *dir;		/* local folder, or the spool of a store's prefix */
+	char *remote;		/* the store's prefix (s3://bucket/capture/), or NULL */
+	struct ml_strlist pending;	/* spooled files (relative to dir) not uploaded yet */
+	char rel[64];		/* the current file, relative to dir */
 	double percent;
 	int fd;			/* the current hour's file, or -1 */
 	long hour;		/* hours since the epoch of that file */
@@ -78,7 +91,22 @@ struct ml_capture *ml_capture_open(const char *dir, double percent, struct ml_er
 	struct ml_capture *c = ml_calloc(1, sizeof *c, err);
 	if (!c)
 		return NULL;
-	if (!(c->dir = ml_strdup(dir, err))) {
+	if (ml_uri_is_remote(dir)) {
+		const char *tmp = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+		char spool[4096];
+		snprintf(spool, sizeof spool, "%s/mlpipe-capture.XXXXXX", tmp);
+		if (!mkdtemp(spool)) {
+			ml_err_errno(err, errno, "capture: cannot make a spool folder in %s for %s", tmp, dir);
+			free(c);
+			return NULL;
+		}
+		if (!(c->remote = ml_strdup(dir, err)) || !(c->dir = ml_strdup(spool, err))) {
+			rmdir(spool);
+			free(c->remote);
+			free(c);
+			return NULL;
+		}
+	} else if (!(c->dir = ml_strdup(dir, err))) {
 		free(c);
 		return NULL;
 	}
@@ -111,6 +139,67 @@ static int make_hour_dir(const char *dir, const struct tm *tm, char *path, size_
 	return 0;
 }
 
+/* Copy the spooled file rel to the store, then remove it from the spool. */
+static int upload(struct ml_capture *c, const char *rel, struct ml_err *err)
+{
+	char local[4096], remote[4096], buf[65536];
+	if (ml_uri_join(local, sizeof local, c->dir, rel, err) < 0 ||
+	    ml_uri_join(remote, sizeof remote, c->remote, rel, err) < 0)
+		return -1;
+	int fd = open(local, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return ml_err_errno(err, errno, "capture: cannot open %s", local);
+	struct ml_ostream *out = ml_open_write(remote, ML_WRITE_ATOMIC, err);
+	int rc = out ? 0 : -1;
+	while (rc == 0) {
+		ssize_t n = read(fd, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = ml_err_errno(err, errno, "capture: reading %s", local);
+		else if (n == 0)
+			break;
+		else
+			rc = ml_ostream_write(out, buf, (size_t)n, err);
+	}
+	close(fd);
+	if (out && ml_ostream_close(out, rc == 0, rc == 0 ? err : NULL) < 0)
+		rc = -1;
+	if (rc == 0)
+		unlink(local);
+	return rc;
+}
+
+/* Upload the spooled files, oldest first; those that fail stay pending.  -1 if any did. */
+static int upload_pending(struct ml_capture *c, struct ml_err *err)
+{
+	size_t kept = 0;
+	int rc = 0;
+	for (size_t i = 0; i < c->pending.n; i++) {
+		if (rc == 0 && upload(c, c->pending.items[i], err) == 0) {
+			free(c->pending.items[i]);
+			continue;
+		}
+		rc = -1;	/* keep this one and the ones after it, in order */
+		c->pending.items[kept++] = c->pending.items[i];
+	}
+	c->pending.n = kept;
+	return rc;
+}
+
+/* Under the lock: the current file is complete; into a store it goes. */
+static int finish_file(struct ml_capture *c, struct ml_err *err)
+{
+	if (c->fd >= 0) {
+		fsync(c->fd);
+		close(c->fd);
+		c->fd = -1;
+		if (c->remote && ml_strlist_push(&c->pending, c->rel, err) < 0)
+			return -1;
+	}
+	return c->remote ? upload_pending(c, err) : 0;
+}
+
 /* Under the lock: the file of the hour of now, opened when the hour changes. */
 static int hour_file(struct ml_capture *c, const struct timeval *now, const struct tm *tm, struct ml_err *err)
 {
@@ -126,12 +215,12 @@ static int hour_file(struct ml_capture *c, const struct timeval *now, const stru
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return ml_err_errno(err, errno, "capture: cannot open %s", path);
-	if (c->fd >= 0) {
-		fsync(c->fd);
-		close(c->fd);
-	}
+	struct ml_err up = ML_ERR_INIT;
+	if (finish_file(c, &up) < 0)	/* the record still goes to the new file; retried later */
+		ml_warn("capture: %s (kept in %s; tried again at the next hour and at the end)", up.msg, c->dir);
 	c->fd = fd;
 	c->hour = hour;
+	snprintf(c->rel, sizeof c->rel, "%s", path + strlen(c->dir) + 1);
 	return 0;
 }
 
@@ -237,14 +326,40 @@ unsigned long long ml_capture_count(const struct ml_capture *c)
 	return c->count;
 }
 
+/* The spool's folders, emptied by the uploads (a file left there is kept). */
+static int remove_spool_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		rmdir(path);
+	return 0;
+}
+
 int ml_capture_close(struct ml_capture *c, struct ml_err *err)
 {
 	if (!c)
 		return 0;
 	int rc = 0;
-	if (c->fd >= 0 && (fsync(c->fd) < 0 || close(c->fd) < 0))
+	if (c->remote) {
+		struct ml_err up = ML_ERR_INIT;
+		if (finish_file(c, &up) < 0) {
+			ml_err_prefix(&up, "capture: %zu file%s not uploaded to %s, kept in %s", c->pending.n,
+				      c->pending.n == 1 ? "" : "s", c->remote, c->dir);
+			if (err)
+				*err = up;
+			else	/* the run failed already; still say where the captured data is */
+				ml_warn("%s", up.msg);
+			rc = -1;
+		} else {
+			nftw(c->dir, remove_spool_entry, 8, FTW_DEPTH | FTW_PHYS);
+		}
+	} else if (c->fd >= 0 && (fsync(c->fd) < 0 || close(c->fd) < 0)) {
 		rc = ml_err_errno(err, errno, "capture: closing a file in %s", c->dir);
+	}
 	pthread_mutex_destroy(&c->lock);
+	ml_strlist_clear(&c->pending);
+	free(c->remote);
 	free(c->dir);
 	free(c);
 	return rc;

@@ -284,8 +284,26 @@ static char *trim(char *s)
 	return s;
 }
 
-/* The keys of [profile] in an INI file like ~/.aws/credentials. */
-static void read_profile(const char *path, const char *profile, struct ml_aws_credentials *c)
+/*
+ * The keys of a profile in an INI file, as botocore reads them: in the
+ * credentials file a section is the profile's name ("[ci]"); in the config
+ * file it is "[profile ci]", the default profile "[default]" (or "[profile
+ * default]").  Only keys not yet set are filled: region is optional.
+ */
+struct aws_profile_keys {
+	char *access_key, *secret_key, *session_token, *region;
+};
+
+static int section_is(char *name, const char *profile, int config)
+{
+	if (!config)
+		return !strcmp(name, profile);
+	if (!strncmp(name, "profile", 7) && (name[7] == ' ' || name[7] == '\t'))
+		return !strcmp(trim(name + 8), profile);
+	return !strcmp(profile, "default") && !strcmp(name, "default");
+}
+
+static void read_profile(const char *path, const char *profile, int config, struct aws_profile_keys *k)
 {
 	FILE *f = fopen(path, "re");
 	if (!f)
@@ -298,10 +316,7 @@ static void read_profile(const char *path, const char *profile, struct ml_aws_cr
 			char *end = strchr(s, ']');
 			if (end) {
 				*end = '\0';
-				char *name = trim(s + 1);
-				if (!strncmp(name, "profile ", 8))
-					name = trim(name + 8);
-				in = !strcmp(name, profile);
+				in = section_is(trim(s + 1), profile, config);
 			}
 			continue;
 		}
@@ -309,16 +324,46 @@ static void read_profile(const char *path, const char *profile, struct ml_aws_cr
 		if (!in || !eq || *s == '#' || *s == ';')
 			continue;
 		*eq = '\0';
-		char *k = trim(s), *v = trim(eq + 1);
-		char **slot = !strcmp(k, "aws_access_key_id")	    ? &c->access_key
-			      : !strcmp(k, "aws_secret_access_key") ? &c->secret_key
-			      : !strcmp(k, "aws_session_token")	    ? &c->session_token
-								    : NULL;
+		char *key = trim(s), *v = trim(eq + 1);
+		char **slot = !strcmp(key, "aws_access_key_id")	      ? &k->access_key
+			      : !strcmp(key, "aws_secret_access_key") ? &k->secret_key
+			      : !strcmp(key, "aws_session_token")     ? &k->session_token
+			      : !strcmp(key, "region")		      ? &k->region
+								      : NULL;
 		if (slot && !*slot && *v)
 			*slot = strdup(v);
 	}
 	OPENSSL_cleanse(line, sizeof line);
 	fclose(f);
+}
+
+static void profile_keys_release(struct aws_profile_keys *k)
+{
+	if (k->secret_key)
+		OPENSSL_cleanse(k->secret_key, strlen(k->secret_key));
+	free(k->access_key);
+	free(k->secret_key);
+	free(k->session_token);
+	free(k->region);
+	memset(k, 0, sizeof *k);
+}
+
+static const char *aws_profile(void)
+{
+	const char *p = getenv("AWS_PROFILE");
+	if (!p || !*p)
+		p = getenv("AWS_DEFAULT_PROFILE");	/* botocore's older name */
+	return p && *p ? p : "default";
+}
+
+/* AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials; AWS_CONFIG_FILE or ~/.aws/config. */
+static void aws_file(char *path, size_t n, const char *env, const char *name)
+{
+	const char *file = getenv(env);
+	if (file && *file)
+		snprintf(path, n, "%s", file);
+	else
+		snprintf(path, n, "%s/.aws/%s", getenv("HOME") ? getenv("HOME") : "", name);
 }
 
 void ml_aws_credentials_release(struct ml_aws_credentials *c)
@@ -341,26 +386,42 @@ int ml_aws_credentials_load(struct ml_aws_credentials *c, struct ml_err *err)
 		return 0;
 	}
 	ml_aws_credentials_release(c);
-	const char *profile = getenv("AWS_PROFILE") && *getenv("AWS_PROFILE") ? getenv("AWS_PROFILE") : "default";
-	char path[4096];
-	const char *file = getenv("AWS_SHARED_CREDENTIALS_FILE");
-	if (file && *file)
-		snprintf(path, sizeof path, "%s", file);
-	else
-		snprintf(path, sizeof path, "%s/.aws/credentials", getenv("HOME") ? getenv("HOME") : "");
-	read_profile(path, profile, c);
-	if (c->access_key && c->secret_key)
-		return 0;
-	ml_aws_credentials_release(c);
+	/* botocore's order: the credentials file, then the config file, each whole. */
+	const char *profile = aws_profile();
+	char files[2][4096];
+	aws_file(files[0], sizeof files[0], "AWS_SHARED_CREDENTIALS_FILE", "credentials");
+	aws_file(files[1], sizeof files[1], "AWS_CONFIG_FILE", "config");
+	for (int config = 0; config < 2; config++) {
+		struct aws_profile_keys k = { 0 };
+		read_profile(files[config], profile, config, &k);
+		if (k.access_key && k.secret_key) {
+			c->access_key = k.access_key;
+			c->secret_key = k.secret_key;
+			c->session_token = k.session_token;
+			free(k.region);
+			return 0;
+		}
+		profile_keys_release(&k);
+	}
 	return ml_err_set(err, ML_ERR_CONFIG,
-			  "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or profile \"%s\" in %s",
-			  profile, path);
+			  "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or profile \"%s\" "
+			  "(AWS_PROFILE) in %s or %s",
+			  profile, files[0], files[1]);
 }
 
 const char *ml_aws_region(const char *fallback)
 {
+	static char from_config[64];
 	const char *r = getenv("AWS_REGION");
 	if (!r || !*r)
 		r = getenv("AWS_DEFAULT_REGION");
-	return r && *r ? r : fallback;
+	if (r && *r)
+		return r;
+	char path[4096];
+	struct aws_profile_keys k = { 0 };
+	aws_file(path, sizeof path, "AWS_CONFIG_FILE", "config");
+	read_profile(path, aws_profile(), 1, &k);
+	snprintf(from_config, sizeof from_config, "%s", k.region ? k.region : "");
+	profile_keys_release(&k);
+	return from_config[0] ? from_config : fallback;
 }

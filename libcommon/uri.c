@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -529,10 +530,41 @@ int ml_write_all_atomic(const char *uri, const void *data, size_t len, struct ml
 
 int ml_ensure_dir(const char *path, struct ml_err *err)
 {
+	const char *local = ml_uri_local_path(path);
+	if (!local)	/* a store's prefix: keys need no folder, but the store must exist */
+		return remote_store(path, err) ? 0 : -1;
+	path = local;
 	struct stat st;
 	if (stat(path, &st) == 0)
 		return S_ISDIR(st.st_mode) ? 0 : ml_err_set(err, ML_ERR_USAGE, "%s: not a directory", path);
 	if (mkdir(path, 0777) < 0)
 		return ml_err_errno(err, errno, "%s: cannot create the directory", path);
 	return 0;
+}
+
+int ml_uri_is_remote(const char *uri)
+{
+	return ml_uri_local_path(uri) == NULL;
+}
+
+int ml_uri_join(char *buf, size_t bufsz, const char *dir, const char *name, struct ml_err *err)
+{
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	const char *sep = n && dir[n - 1] == '/' ? "" : "/";	/* "/" itself */
+	int len = snprintf(buf, bufsz, "%.*s%s%s", (int)n, dir, sep, name);
+	if (len < 0 || (size_t)len >= bufsz)
+		return ml_err_set(err, ML_ERR_USAGE, "%s/%s: path too long", dir, name);
+	return 0;
+}
+
+int ml_uri_list(const char *prefix, int (*fn)(const char *uri, void *arg), void *arg, struct ml_err *err)
+{
+	const struct ml_store_ops *ops = remote_store(prefix, err);
+	if (!ops)
+		return -1;
+	if (ops->size < offsetof(struct ml_store_ops, list) + sizeof ops->list || !ops->list)
+		return ml_err_set(err, ML_ERR_UNAVAILABLE, "%s: this store cannot list objects", prefix);
+	return ops->list(prefix, fn, arg, err);
 }

@@ -5,7 +5,9 @@
 //
 // usage: node s3rver.js MODULE_DIR DATA_DIR PORTFILE BUCKET...
 //
-// Writes the port to PORTFILE once listening.  Credentials: S3RVER / S3RVER.
+// Writes the port to PORTFILE once listening.  Credentials: S3RVER / S3RVER,
+// and each ID:SECRET pair of S3RVER_KEYS (comma-separated), for tests that
+// need a secret distinct from its key ID.
 // Fault injection for the tests, outside S3's API: a request to
 // /__fault?kind=K&count=N arms N faults of kind K for the requests after it:
 //   503     answer 503 SlowDown without touching the store
@@ -26,6 +28,13 @@ const faults = [];
 const log = [];
 
 async function main() {
+  if (process.env.S3RVER_KEYS) {
+    const account = require(path.join(moduleDir, '@20minutes', 's3rver', 'lib', 'models', 'account'));
+    for (const pair of process.env.S3RVER_KEYS.split(',')) {
+      const i = pair.indexOf(':');
+      account.DUMMY_ACCOUNT.createKeyPair(pair.slice(0, i), pair.slice(i + 1));
+    }
+  }
   const app = new S3rver({
     directory: dataDir,
     silent: true,

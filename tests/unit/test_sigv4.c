@@ -189,11 +189,21 @@ END_TEST
 START_TEST(test_credentials_from_env_and_profile)
 {
 	char *dir = test_tmpdir();
+	/* botocore's spellings: "[name]" in the credentials file, "[profile name]" in the config file. */
 	static const char ini[] = "[default]\naws_access_key_id = DEF\naws_secret_access_key = defsecret\n"
-				  "[profile ci]\naws_access_key_id=CIKEY\naws_secret_access_key=cisecret\n"
-				  "aws_session_token = tok\n";
-	const char *file = test_write_file(dir, "credentials", ini, strlen(ini));
+				  "[ci]\naws_access_key_id=CIKEY\naws_secret_access_key=cisecret\n"
+				  "aws_session_token = tok\n"
+				  "[profile cfg]\naws_access_key_id=WRONG\naws_secret_access_key=wrong\n";
+	static const char cfg[] = "[default]\nregion = eu-north-1\n"
+				  "[cfg]\naws_access_key_id=NOTTHIS\naws_secret_access_key=notthis\n"
+				  "[profile cfg]\nregion=sa-east-1\naws_access_key_id = CFGKEY\n"
+				  "aws_secret_access_key = cfgsecret\n"
+				  "[profile ci]\naws_access_key_id=CICONFIG\naws_secret_access_key=ciconfig\n";
+	char file[4096], cfile[4096];	/* test_write_file's buffer is static */
+	snprintf(file, sizeof file, "%s", test_write_file(dir, "credentials", ini, strlen(ini)));
+	snprintf(cfile, sizeof cfile, "%s", test_write_file(dir, "config", cfg, strlen(cfg)));
 	struct ml_aws_credentials c;
+	setenv("AWS_CONFIG_FILE", cfile, 1);
 	struct ml_err err = ML_ERR_INIT;
 
 	setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
@@ -219,13 +229,41 @@ START_TEST(test_credentials_from_env_and_profile)
 	ck_assert_str_eq(c.session_token, "tok");
 	ml_aws_credentials_release(&c);
 
+	/* Not in the credentials file ("[profile cfg]" there is no profile "cfg"): the config file's. */
+	setenv("AWS_PROFILE", "cfg", 1);
+	ck_assert_int_eq(ml_aws_credentials_load(&c, &err), 0);
+	ck_assert_str_eq(c.access_key, "CFGKEY");
+	ck_assert_str_eq(c.secret_key, "cfgsecret");
+	ck_assert_ptr_null(c.session_token);
+	ml_aws_credentials_release(&c);
+	unsetenv("AWS_REGION");
+	unsetenv("AWS_DEFAULT_REGION");
+	ck_assert_str_eq(ml_aws_region("us-east-1"), "sa-east-1");
+	setenv("AWS_PROFILE", "ci", 1);
+	ck_assert_str_eq(ml_aws_region("us-east-1"), "us-east-1");	/* no region for ci */
+	unsetenv("AWS_PROFILE");
+	ck_assert_str_eq(ml_aws_region("us-east-1"), "eu-north-1");
+
+	/* Environment keys win over AWS_PROFILE, as in botocore. */
+	setenv("AWS_PROFILE", "ci", 1);
+	setenv("AWS_ACCESS_KEY_ID", "ENVKEY", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "envsecret", 1);
+	ck_assert_int_eq(ml_aws_credentials_load(&c, &err), 0);
+	ck_assert_str_eq(c.access_key, "ENVKEY");
+	ml_aws_credentials_release(&c);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+
 	setenv("AWS_PROFILE", "nobody", 1);
 	ck_assert_int_eq(ml_aws_credentials_load(&c, &err), -1);
 	ck_assert_int_eq(err.class, ML_ERR_CONFIG);
 	ck_assert_ptr_nonnull(strstr(err.msg, "\"nobody\""));
+	ck_assert_ptr_nonnull(strstr(err.msg, cfile));
 	unsetenv("AWS_PROFILE");
 	unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+	unsetenv("AWS_CONFIG_FILE");
 	unlink(file);
+	unlink(cfile);
 	rmdir(dir);
 }
 END_TEST

@@ -147,6 +147,43 @@ START_TEST(test_unknown_scheme)
 }
 END_TEST
 
+START_TEST(test_join)
+{
+	static const struct {
+		const char *dir, *name, *want;
+	} cases[] = {
+		{ "s3://b/baseline/", "statistics.json", "s3://b/baseline/statistics.json" },
+		{ "s3://b/baseline", "statistics.json", "s3://b/baseline/statistics.json" },
+		{ "s3://b/baseline//", "x.json", "s3://b/baseline/x.json" },
+		{ "out", "constraint_violations.json", "out/constraint_violations.json" },
+		{ "/", "x", "/x" },
+		{ ".", "x", "./x" },
+	};
+	char buf[64];
+	struct ml_err err = ML_ERR_INIT;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		ck_assert_int_eq(ml_uri_join(buf, sizeof buf, cases[i].dir, cases[i].name, &err), 0);
+		ck_assert_str_eq(buf, cases[i].want);
+	}
+	ck_assert_int_eq(ml_uri_join(buf, 8, "s3://b/long", "name", &err), -1);
+	ck_assert_int_eq(err.class, ML_ERR_USAGE);
+	ck_assert_int_eq(ml_uri_is_remote("s3://b/k"), 1);
+	ck_assert_int_eq(ml_uri_is_remote("file:///tmp/x"), 0);
+	ck_assert_int_eq(ml_uri_is_remote("dir/x:y"), 0);
+	ck_assert_int_eq(ml_uri_is_remote("-"), 0);
+}
+END_TEST
+
+START_TEST(test_ensure_dir_unknown_store)
+{
+	struct ml_err err = ML_ERR_INIT;
+	/* A prefix needs no folder, but its store must exist: nothing is made locally. */
+	ck_assert_int_eq(ml_ensure_dir("nosuchscheme://b/p/", &err), -1);
+	ck_assert_int_eq(err.class, ML_ERR_UNAVAILABLE);
+	ck_assert_int_eq(access("nosuchscheme:", F_OK), -1);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("uri");
@@ -158,6 +195,8 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_read_errors);
 	tcase_add_test(tc, test_slurp_cap);
 	tcase_add_test(tc, test_unknown_scheme);
+	tcase_add_test(tc, test_join);
+	tcase_add_test(tc, test_ensure_dir_unknown_store);
 	suite_add_tcase(s, tc);
 	return s;
 }

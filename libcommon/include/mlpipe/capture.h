@@ -21,6 +21,14 @@
  * crash (even kill -9) loses no completed record and never leaves half a
  * line; ml_capture_close() also fsyncs.  Safe to call from several threads.
  *
+ * DIR may be a store's prefix (s3://bucket/capture/): the hourly files are
+ * then written to a spool folder ($TMPDIR/mlpipe-capture.XXXXXX) and each
+ * is uploaded as one object, DIR/YYYY/MM/DD/HH/<name>.jsonl, when the hour
+ * changes (in the recording thread, under the lock) and at close, then
+ * removed.  An upload that fails at an hour's change is tried again at the
+ * next one and at close; a file still not uploaded at close is an error
+ * naming the spool folder, where it stays.
+ *
  *     struct ml_capture *c = ml_capture_open("capture/", 100.0, &err);
  *     if (ml_capture_sampled(c))
  *             ml_capture_record(c, "text/csv", in, in_len, "text/csv", out, out_len, &err);
@@ -35,7 +43,7 @@
 
 struct ml_capture;
 
-/* A local directory (made if missing); percent of inferences kept, 0..100. */
+/* A local directory (made if missing) or a store prefix; percent of inferences kept, 0..100. */
 struct ml_capture *ml_capture_open(const char *dir, double percent, struct ml_err *err);
 /* Should the next inference be captured?  (Random, at the sampling percentage.) */
 int ml_capture_sampled(struct ml_capture *c);
@@ -46,7 +54,7 @@ int ml_capture_record_id(struct ml_capture *c, const char *inference_id, const c
 			 size_t in_len, const char *out_type, const char *out, size_t out_len, struct ml_err *err);
 /* Records written so far. */
 unsigned long long ml_capture_count(const struct ml_capture *c);
-/* fsync and close the current file; frees c. */
+/* fsync and close the current file (into a store: upload what is spooled); frees c. */
 int ml_capture_close(struct ml_capture *c, struct ml_err *err);
 
 /* A random (version 4) UUID, 36 characters and a NUL. */

@@ -74,11 +74,13 @@ int ml_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
 		   unsigned char out[32]);
 
 /*
- * Credentials, in this order: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
- * AWS_SESSION_TOKEN, else the profile AWS_PROFILE (default "default") of
- * AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials).  Missing
- * credentials are ML_ERR_CONFIG with a message saying where they were
- * looked for.
+ * Credentials, in botocore's order: AWS_ACCESS_KEY_ID /
+ * AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (these win even when
+ * AWS_PROFILE is set), else the profile AWS_PROFILE (default "default") of
+ * AWS_SHARED_CREDENTIALS_FILE (default ~/.aws/credentials, sections
+ * "[name]"), else of AWS_CONFIG_FILE (default ~/.aws/config, sections
+ * "[profile name]" and "[default]").  Missing credentials are
+ * ML_ERR_CONFIG with a message saying where they were looked for.
  */
 struct ml_aws_credentials {
 	char *access_key;
@@ -88,7 +90,11 @@ struct ml_aws_credentials {
 int ml_aws_credentials_load(struct ml_aws_credentials *c, struct ml_err *err);
 void ml_aws_credentials_release(struct ml_aws_credentials *c);
 
-/* AWS_REGION, else AWS_DEFAULT_REGION, else fallback. */
+/*
+ * AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region in the
+ * config file (AWS_CONFIG_FILE or ~/.aws/config), else fallback.  The
+ * string is valid until the next call.
+ */
 const char *ml_aws_region(const char *fallback);
 
 #endif

@@ -70,8 +70,26 @@ int ml_ostream_close(struct ml_ostream *s, int commit, struct ml_err *err);
 char *ml_read_all(const char *uri, size_t cap, size_t *len, struct ml_err *err);
 int ml_write_all_atomic(const char *uri, const void *data, size_t len, struct ml_err *err);
 
-/* A local directory to write into: made if missing; an error if a file is there. */
+/*
+ * A directory to write into: a local one is made if missing (an error if a
+ * file is there); a store's prefix ("s3://bucket/baseline/") needs nothing,
+ * since object keys have no folders, but its store plugin must load.
+ */
 int ml_ensure_dir(const char *path, struct ml_err *err);
+
+/*
+ * "DIR/NAME" into buf, one '/' between them however many DIR ends with:
+ * "s3://b/baseline/" + "statistics.json" is "s3://b/baseline/statistics.json".
+ * -1 (usage error) if it does not fit.
+ */
+int ml_uri_join(char *buf, size_t bufsz, const char *dir, const char *name, struct ml_err *err);
+/* 1 for a URI handed to a store plugin (s3://...), 0 for "-", paths and file:. */
+int ml_uri_is_remote(const char *uri);
+/*
+ * Call fn once per object URI under a store prefix, in the store's (lexical)
+ * order; fn returning nonzero stops the listing with that value.
+ */
+int ml_uri_list(const char *prefix, int (*fn)(const char *uri, void *arg), void *arg, struct ml_err *err);
 
 /*
  * URI parsing.  ml_uri_scheme() copies the scheme ("s3", "file") into buf

@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# s3:// wherever a tool takes a path, against a real S3-compatible server on
+# 127.0.0.1 (npm's @20minutes/s3rver, as in test_s3.sh): recipes, models,
+# baselines written to and read from a prefix ("folder" outputs), drift
+# violations, data capture into a prefix and ml-drift over it, bookmarks
+# (what is not supported yet says so with exit 69), and credentials from
+# AWS_PROFILE / AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE, never printed;
+# drift reports and history, rejects, and capture from ml-score --serve.
+# Every s3:// result is compared with the same command on local files.
+. "$(dirname "$0")/../lib.sh"
+PY=/usr/bin/python3
+CARS=$DATA/used_cars.csv
+MODULES=${MLPIPE_NODE_MODULES:-$ROOT/build/node_modules}
+
+if [ ! -d "$MODULES/@20minutes/s3rver" ]; then
+	not_ok "s3rver is installed" "no $MODULES/@20minutes/s3rver: run" \
+		"npm install --prefix build @20minutes/s3rver@4.0.4 (as .ci/run does)"
+	exit 1
+fi
+
+# A second key pair whose secret differs from its ID, to look for the secret in messages.
+PKEY=MLPIPEPROFILEKEY
+PSECRET=pr0file-s3cret-never-printed
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$T"' EXIT
+S3RVER_KEYS="$PKEY:$PSECRET" node --openssl-legacy-provider "$ROOT/tests/integration/s3rver.js" "$MODULES" \
+	"$T/s3data" "$T/s3.port" mlpipe >"$T/s3rver.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$T/s3.port" ] && break; sleep 0.1; done
+if [ ! -s "$T/s3.port" ]; then not_ok "s3rver starts" "$(cat "$T/s3rver.log")"; exit 1; fi
+ENDPOINT=http://127.0.0.1:$(cat "$T/s3.port")
+export MLPIPE_S3_ENDPOINT=$ENDPOINT AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE \
+	AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 MLPIPE_S3_PART_SIZE MLPIPE_S3_RETRIES MLPIPE_S3_LIST_PAGE MLPIPE_S3_PATH_STYLE
+# The keys under a prefix as the server holds them (s3rver's files), one a line.
+keys() { (cd "$T/s3data/mlpipe" 2>/dev/null && find . -name '*._S3rver_object' | sed 's|^\./||; s|\._S3rver_object$||' | sort | grep "^$1"); }
+stored() { cat "$T/s3data/mlpipe/$1._S3rver_object" 2>/dev/null; }
+# Drift records without the fields that name the run.
+strip() { $PY -c 'import json,sys
+for l in sys.stdin:
+    r = json.loads(l); r.pop("run_time"); r.pop("inputs"); print(json.dumps(r, sort_keys=True))'; }
+# put FILE KEY: an object uploaded by botocore, not by the code under test.
+put() { $PY - "$ENDPOINT" "$1" "$2" <<'EOF'
+import sys, botocore.session
+s3 = botocore.session.get_session().create_client("s3", endpoint_url=sys.argv[1], region_name="us-east-1",
+                                                   aws_access_key_id="S3RVER", aws_secret_access_key="S3RVER")
+with open(sys.argv[2], "rb") as f:
+    s3.put_object(Bucket="mlpipe", Key=sys.argv[3], Body=f.read())
+EOF
+}
+mkdir "$T/work"
+cd "$T/work" || exit 1
+
+# ---- inputs, recipes, models ----
+ml-preprocess split --train "$T/train.csv" --test "$T/test.csv" --ratios 0.8,0.2 "$CARS" 2>/dev/null
+for f in train test; do put "$T/$f.csv" "data/$f.csv"; done
+expect_eq "$(stored data/train.csv | cksum)" "$(cksum <"$T/train.csv")" "setup: the training share is in the store"
+ml-preprocess fit --target price -o "$T/recipe.json" "$T/train.csv" 2>/dev/null
+run ml-preprocess fit --target price -o s3://mlpipe/models/recipe.json s3://mlpipe/data/train.csv
+expect_rc 0 "ml-preprocess fit: data from s3://, recipe to s3://"
+expect_eq "$(stored models/recipe.json | jq -S 'del(.created, .sha256)')" "$(jq -S 'del(.created, .sha256)' "$T/recipe.json")" \
+	"the recipe object is the local recipe (but for its creation time and digest)"
+ml-preprocess apply "$T/recipe.json" -o "$T/features.csv" "$T/test.csv" 2>/dev/null
+run ml-preprocess apply s3://mlpipe/models/recipe.json -o s3://mlpipe/data/features.csv s3://mlpipe/data/test.csv
+expect_rc 0 "ml-preprocess apply: recipe and data from s3://, output to s3://"
+expect_eq "$(stored data/features.csv | cksum)" "$(cksum <"$T/features.csv")" "the applied features equal the local run's"
+ml-train -a gbtree --target price --num_round 20 -o "$T/model.json" "$T/train.csv" 2>/dev/null
+run ml-train -a gbtree --target price --num_round 20 -o s3://mlpipe/models/gbtree.json s3://mlpipe/data/train.csv
+expect_rc 0 "ml-train -a gbtree: model to s3://"
+ml-score -m "$T/model.json" -o "$T/scored.csv" "$T/test.csv" 2>/dev/null
+run ml-score -m s3://mlpipe/models/gbtree.json s3://mlpipe/data/test.csv
+expect_rc 0 "ml-score -m s3://...gbtree.json"
+expect_eq "$out" "$(cat "$T/scored.csv")" "scores with the s3:// model equal the local model's"
+
+# ---- baselines: a "folder" output is a prefix ----
+ml-baseline -o "$T/bl" "$T/train.csv" 2>/dev/null
+run ml-baseline -o s3://mlpipe/baseline/ s3://mlpipe/data/train.csv
+expect_rc 0 "ml-baseline -o s3://mlpipe/baseline/"
+expect_eq "$(keys baseline/)" "$(printf 'baseline/%s\n' constraints.json statistics.json)" \
+	"statistics.json and constraints.json right under the prefix (no double slash)"
+expect_eq "$(stored baseline/statistics.json | cksum) $(stored baseline/constraints.json | cksum)" \
+	"$(cksum <"$T/bl/statistics.json") $(cksum <"$T/bl/constraints.json")" "both are the local baseline's bytes"
+expect_eq "$(ls)" "" "no local folder named after the URI (s3:) is made"
+run ml-baseline -o s3://mlpipe/noslash "$T/train.csv"
+expect_eq "$(keys noslash)" "$(printf 'noslash/%s\n' constraints.json statistics.json)" "a prefix without the trailing slash is the same folder"
+ml-baseline -o "$T/bl-test" "$T/test.csv" 2>/dev/null
+ml-baseline -o s3://mlpipe/bl-test/ "$T/test.csv" 2>/dev/null
+ml-baseline --merge -o "$T/merged" "$T/bl" "$T/bl-test" 2>/dev/null
+run ml-baseline --merge -o s3://mlpipe/merged/ s3://mlpipe/baseline/ s3://mlpipe/bl-test
+expect_rc 0 "ml-baseline --merge of two s3:// baselines into a third"
+expect_eq "$(stored merged/statistics.json | cksum)" "$(cksum <"$T/merged/statistics.json")" "the merged statistics equal the local merge's"
+
+# ---- drift against an s3:// baseline, violations to s3:// ----
+# The test share with mileage tripled: drift, so the comparison is not of two empty answers.
+awk -F, -v OFS=, 'NR > 1 {$2 = $2 * 3} {print}' "$T/test.csv" >"$T/drifted.csv"
+ml-drift -b "$T/bl" -o "$T/drift" "$T/drifted.csv" >"$T/drift.ndjson" 2>/dev/null
+want_rc=$?
+run ml-drift -b s3://mlpipe/baseline/ -o s3://mlpipe/drift/ "$T/drifted.csv"
+expect_rc 1 "ml-drift -b s3://.../baseline/ finds the drift (exit 1)"
+expect_eq "$want_rc" 1 "(as it does with the local baseline)"
+expect_eq "$(printf '%s\n' "$out" | strip)" "$(strip <"$T/drift.ndjson")" "every drift record equals the local run's"
+expect_eq "$(stored drift/constraint_violations.json)" "$(cat "$T/drift/constraint_violations.json")" \
+	"constraint_violations.json in the s3:// output prefix equals the local one"
+expect_match "$(stored drift/constraint_violations.json)" '"feature_name": *"mileage"' "and names the drifted column"
+run ml-drift -b s3://mlpipe/nothere/ "$T/drifted.csv"
+expect_rc 66 "a baseline prefix with nothing in it: exit 66"
+expect_match "$err" 's3://mlpipe/nothere/statistics.json: NoSuchKey' "naming the object it looked for"
+
+# ---- data capture into a prefix ----
+cut -d, -f2- "$T/test.csv" >"$T/inputs.csv"
+mkdir "$T/spool"
+ml-score -m "$T/model.json" --capture "$T/cap" "$T/inputs.csv" >/dev/null 2>&1
+run env TMPDIR="$T/spool" ml-score -m s3://mlpipe/models/gbtree.json --capture s3://mlpipe/capture/ "$T/inputs.csv"
+expect_rc 0 "ml-score --capture s3://mlpipe/capture/"
+expect_eq "$out" "$(cat "$T/scored.csv")" "the scores are written as without capture"
+objs=$(keys capture/)
+expect_match "$objs" '^capture/20[0-9]{2}/[01][0-9]/[0-3][0-9]/[0-2][0-9]/[0-9]{2}-[0-9]{2}-[0-9]{3}-[0-9a-f]{8}\.jsonl$' \
+	"one object per hourly file: capture/YYYY/MM/DD/HH/<MM-SS-mmm>-<random>.jsonl"
+rows=0
+for o in $objs; do rows=$((rows + $(stored "$o" | wc -l))); done
+expect_eq "$rows" "$(($(wc -l <"$T/inputs.csv") - 1))" "the objects hold one record per row"
+expect_eq "$(stored "$(echo "$objs" | head -1)" | head -1 | jq -r '.captureData.endpointOutput.data')" \
+	"$(sed -n 2p "$T/scored.csv")" "a record's endpointOutput is the row's prediction"
+expect_eq "$(find "$T/spool" | wc -l)" "1" "the local spool is removed once uploaded"
+ml-drift -b "$T/bl" -o "$T/o-local" --prediction price "$T/cap" >"$T/cap.ndjson" 2>/dev/null
+run ml-drift -b s3://mlpipe/baseline/ -o "$T/o-s3" --prediction price s3://mlpipe/capture/
+expect_rc 0 "ml-drift over the capture prefix (s3://.../capture/): every *.jsonl under it"
+expect_eq "$(printf '%s\n' "$out" | strip)" "$(strip <"$T/cap.ndjson")" "the drift records equal those over the local capture folder"
+expect_match "$(printf '%s\n' "$out" | head -1)" '"current_count":'"$rows"'\.0' "all $rows captured rows were read"
+expect_match "$(printf '%s\n' "$out" | head -1)" '"inputs":\["s3://mlpipe/capture/20' "the inputs are the capture objects' URIs"
+run ml-drift -b s3://mlpipe/baseline/ s3://mlpipe/data/
+expect_rc 66 "a prefix without capture files: exit 66"
+expect_match "$err" 'no capture files \(\*\.jsonl\) in this prefix' "and says so"
+
+# ---- bookmarks ----
+run ml-drift -b s3://mlpipe/baseline/ --bookmark s3://mlpipe/state/drift.bookmark "$T/drifted.csv"
+expect_rc 69 "ml-drift --bookmark s3://...: exit 69"
+expect_match "$err" 'not supported yet' "says it is not supported yet"
+expect_eq "$(keys state/)" "" "and writes nothing"
+run ml-drift -b s3://mlpipe/baseline/ --bookmark "$T/drift.bookmark" --prediction price s3://mlpipe/capture/
+expect_rc 69 "ml-drift --bookmark over s3:// inputs: exit 69"
+expect_match "$err" '--bookmark over objects in a store .* is not supported yet' "says it is not supported yet"
+expect_eq "$(ls "$T/drift.bookmark" 2>/dev/null)" "" "no bookmark is saved"
+
+# ---- the other paths: report, history, rejects; capture from the endpoint ----
+run ml-drift -b s3://mlpipe/baseline/ -o "$T/o-r" --report s3://mlpipe/reports/r1.html "$T/drifted.csv"
+expect_rc 1 "ml-drift --report s3://...html"
+expect_match "$(stored reports/r1.html)" '<html' "the report object is the HTML page"
+put "$T/drift.ndjson" reports/history.ndjson
+run ml-drift -b s3://mlpipe/baseline/ -o "$T/o-r" --report s3://mlpipe/reports/r2.html --history s3://mlpipe/reports/history.ndjson \
+	"$T/drifted.csv"
+expect_rc 1 "ml-drift --history s3://... (earlier runs' records read from the store)"
+expect_match "$(stored reports/r2.html)" '<html' "the report with history is written"
+printf '%s\n' "$(head -1 "$T/inputs.csv")" "12k,Buick,sedan,6,4,1,0,0" "$(sed -n 2p "$T/inputs.csv")" >"$T/bad.csv"
+run ml-score -m s3://mlpipe/models/gbtree.json --on-error skip --rejects s3://mlpipe/rejects/bad.csv "$T/bad.csv"
+expect_rc 0 "ml-score --rejects s3://..."
+expect_eq "$(stored rejects/bad.csv)" "$(head -2 "$T/bad.csv")" "the rejected row is in the object, under the header"
+port=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+env TMPDIR="$T/spool" ml-score -m "$T/model.json" --serve "127.0.0.1:$port" --capture s3://mlpipe/endpoint/ 2>"$T/serve.err" &
+spid=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/ping" && break; sleep 0.05; done
+answer=$(curl -s -H 'Content-Type: text/csv' -H 'X-Amzn-SageMaker-Inference-Id: req-1' --data-binary "$(sed -n 2p "$T/inputs.csv")" \
+	"http://127.0.0.1:$port/invocations")
+kill -TERM $spid
+wait $spid
+rc=$?
+expect_rc 0 "ml-score --serve --capture s3://...: exits 0 on SIGTERM"
+obj=$(keys endpoint/)
+expect_eq "$(stored "$obj" | jq -r '.eventMetadata.inferenceId + " " + .captureData.endpointOutput.data' | tr -d '\n')" \
+	"req-1 $answer" "the request is captured in an object under the prefix, uploaded at exit"
+
+# ---- credentials: profiles and files, as botocore reads them ----
+printf '[default]\naws_access_key_id = %s\naws_secret_access_key = wrong-default\n[ci]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+	"$PKEY" "$PKEY" "$PSECRET" >"$T/credentials"
+printf '[default]\nregion = us-east-1\n[profile fromconfig]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+	"$PKEY" "$PSECRET" >"$T/config"
+noenv=(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$T/nohome")
+run "${noenv[@]}" AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_PROFILE=ci ml-score -m s3://mlpipe/models/gbtree.json s3://mlpipe/data/test.csv
+expect_rc 0 "AWS_PROFILE=ci from AWS_SHARED_CREDENTIALS_FILE"
+expect_eq "$out" "$(cat "$T/scored.csv")" "reads the model and the data with that profile's keys"
+run "${noenv[@]}" AWS_SHARED_CREDENTIALS_FILE="$T/credentials" ml-score -m s3://mlpipe/models/gbtree.json s3://mlpipe/data/test.csv
+expect_rc 78 "without AWS_PROFILE the default profile is used (its secret is wrong here: 78)"
+expect_match "$err" 'SignatureDoesNotMatch' "refused by the server's signature check"
+run "${noenv[@]}" AWS_CONFIG_FILE="$T/config" AWS_PROFILE=fromconfig ml-score -m s3://mlpipe/models/gbtree.json s3://mlpipe/data/test.csv
+expect_rc 0 "a [profile fromconfig] section of AWS_CONFIG_FILE"
+run "${noenv[@]}" AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_CONFIG_FILE="$T/config" AWS_PROFILE=nobody \
+	ml-score -m s3://mlpipe/models/gbtree.json s3://mlpipe/data/test.csv
+expect_rc 78 "a profile in neither file: exit 78"
+expect_match "$err" "profile \"nobody\" \\(AWS_PROFILE\\) in $T/credentials or $T/config" "naming the profile and both files"
+run env AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_PROFILE=default ml-score -m s3://mlpipe/models/gbtree.json \
+	s3://mlpipe/data/test.csv
+expect_rc 0 "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY win over AWS_PROFILE (botocore's order)"
+run "${noenv[@]}" AWS_SHARED_CREDENTIALS_FILE="$T/credentials" AWS_PROFILE=ci ml-baseline -vv -o s3://mlpipe/vv/ \
+	s3://mlpipe/data/train.csv
+expect_rc 0 "-vv with profile credentials"
+expect_match "$err" 'PUT s3://mlpipe/vv/statistics.json' "-vv logs each request"
+expect_no_match "$err" "$PSECRET" "and the secret is not in it"
+run "${noenv[@]}" AWS_ACCESS_KEY_ID="$PKEY" AWS_SECRET_ACCESS_KEY="$PSECRET-x" ml-score -vv -m s3://mlpipe/models/gbtree.json \
+	s3://mlpipe/data/test.csv
+expect_rc 78 "a wrong secret from the environment at -vv: 78"
+expect_no_match "$err" "$PSECRET" "the (wrong) secret is not in the messages either"
+
+# ---- capture when the store goes away: the data stays in the spool ----
+kill "${pids[0]}"
+wait "${pids[0]}" 2>/dev/null
+rm -rf "$T/spool" && mkdir "$T/spool"
+run env TMPDIR="$T/spool" MLPIPE_S3_RETRIES=0 ml-score -m "$T/model.json" --capture s3://mlpipe/capture2/ "$T/inputs.csv"
+expect_rc 75 "the store is down when the capture is uploaded: exit 75"
+expect_match "$err" 'capture: 1 file not uploaded to s3://mlpipe/capture2/, kept in '"$T/spool"'/mlpipe-capture\.' \
+	"the message says where the captured records are"
+expect_eq "$(find "$T/spool" -name '*.jsonl' -exec cat {} + | wc -l)" "$(($(wc -l <"$T/inputs.csv") - 1))" \
+	"and every record is there"
+done_testing
