@@ -240,17 +240,8 @@ run_in train.csv ml-train --target price --num_round 60 --validation valid.csv -
 expect_rc 65 "--must-beat best refuses a best whose SHA-256 differs (65)"
 cp saved2.json treg/price/2/model.json
 
-# ---- contrib/pipelines/train.sh with a registry ----
-P=$ROOT/contrib/pipelines
-run "$P/train.sh" "$CARS" "$T/p1" 1e300 "$T/preg"
-expect_rc 0 "train.sh with a registry exits 0"
-run ml-model list -r "$T/preg" --json
-expect_eq "$out" '{"name":"price","versions":1,"latest":1,"best":1}' "train.sh registered its model as latest and best"
-run "$P/train.sh" "$CARS" "$T/p2" 1e300 "$T/preg"
-expect_rc 1 "train.sh again: the same model does not beat the best (exit 1)"
-expect_match "$(cat "$T/p2/metrics.ndjson")" '"event":"gate","accepted":false,"must_beat":"price@1"' "the rejection is in metrics.ndjson"
-run ml-model list -r "$T/preg" --json
-expect_eq "$out" '{"name":"price","versions":1,"latest":1,"best":1}' "nothing registered, best unchanged"
+# contrib/pipelines/train.sh with a registry (a worse model rejected, kill -9
+# while it registers): tests/cli/test_pipelines.sh.
 
 # ---- kill -9 in the middle of a registration ----
 # consistent REG NAME: every file whole, every version's model matching its
