@@ -26,7 +26,7 @@ B := build
 DEB_BUILD := build-essential pkg-config libjansson-dev libyaml-dev libssl-dev \
 	libcurl4-openssl-dev libmicrohttpd-dev check
 DEB_TEST := clang python3-xgboost python3-sklearn python3-scipy python3-pandas python3-aiosmtpd xgboost mawk time groff-base \
-	nodejs python3-botocore jq wrk
+	nodejs python3-botocore jq wrk parallel
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 
 LIB_PKGS := jansson yaml-0.1 libcrypto

@@ -7,12 +7,14 @@
  *   ml-model show NAME[@VERSION|@latest|@best] --registry R
  *   ml-model promote NAME@VERSION --registry R
  *   ml-model fetch NAME[@...] --registry R [-o FILE] [--baseline-out DIR]
+ *   ml-model config FILE KEY [--default VALUE]
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "mlpipe/cli.h"
+#include "mlpipe/config.h"
 #include "mlpipe/log.h"
 #include "mlpipe/model.h"
 #include "mlpipe/registry.h"
@@ -24,7 +26,8 @@ static const struct ml_opt registry_opts[] = {
 	ML_OPT_END,
 };
 
-static const char exit_status[] = "  0   success\n";
+static const char exit_status[] = "  0   success\n"
+				  "  1   config: the key is not set (and no --default)\n";
 
 /* A registry summary or entry as one compact JSON line on stdout. */
 static int print_json_line(const json_t *j)
@@ -41,14 +44,34 @@ static int print_json_line(const json_t *j)
 
 static struct {
 	char *name, *baseline;
+	int best;
 } P;
 
 static const struct ml_opt push_opts[] = {
 	{ "name", 'n', ML_OPT_STRING, &P.name, "NAME", "the model's name (default: its target column)" },
 	{ "baseline", 0, ML_OPT_STRING, &P.baseline, "DIR",
 	  "also register ml-baseline's files from DIR (statistics.json, constraints.json)" },
+	{ "best", 0, ML_OPT_FLAG, &P.best, NULL, "make the new version the best too (it beat the best)" },
 	ML_OPT_END,
 };
+
+/* The version name@best points at now (0: none yet), for push --best. */
+static int current_best(const char *name, long *version, struct ml_err *err)
+{
+	struct ml_registry_ref ref;
+	json_t *e = NULL;
+	char text[160];
+	snprintf(text, sizeof text, "%s@best", name);
+	if (ml_registry_parse_ref(text, &ref, err) < 0)
+		return -1;
+	int found = ml_registry_resolve(registry, &ref, &e, err);
+	if (found < 0)
+		return -1;
+	ml_err_clear(err);
+	*version = found ? (long)json_integer_value(json_object_get(e, "version")) : 0;
+	json_decref(e);
+	return 0;
+}
 
 /* The name a model gets by default: the column it predicts. */
 static int default_name(const char *model, char **name, struct ml_err *err)
@@ -73,7 +96,12 @@ static int cmd_push(int argc, char **argv, int first)
 		return ml_fail(&err);
 	struct ml_registry_push p = { .name = P.name ? P.name : name, .model_uri = model,
 				      .baseline_dir = P.baseline, .source = model };
-	json_t *s = ml_registry_push(registry, &p, &err);
+	json_t *s = NULL;
+	if (P.best && current_best(p.name, &p.beaten, &err) < 0)
+		goto out;
+	p.best = P.best ? ML_REGISTRY_BEST_ALWAYS : ML_REGISTRY_BEST_IF_NONE;
+	s = ml_registry_push(registry, &p, &err);
+out:
 	free(name);
 	if (!s)
 		return ml_fail(&err);
@@ -271,6 +299,62 @@ static int cmd_fetch(int argc, char **argv, int first)
 	return 0;
 }
 
+/* ---- config ---- */
+
+static char *config_default;
+
+static const struct ml_opt config_opts[] = {
+	{ "default", 0, ML_OPT_STRING, &config_default, "VALUE", "print VALUE when KEY is not set",
+	  NULL, ML_OPTF_CLI_ONLY },
+	ML_OPT_END,
+};
+
+/* A scalar, or a sequence of scalars one a line; anything else is the file's fault. */
+static int print_config_value(const char *file, const char *key, const json_t *v)
+{
+	if (json_is_string(v)) {
+		printf("%s\n", json_string_value(v));
+		return 0;
+	}
+	if (json_is_array(v)) {
+		size_t i;
+		const json_t *item;
+		json_array_foreach(v, i, item)
+			if (!json_is_string(item)) {
+				ml_error("%s: %s: list items must be plain values", file, key);
+				return ML_EXIT_CONFIG;
+			}
+		json_array_foreach(v, i, item)
+			printf("%s\n", json_string_value(item));
+		return 0;
+	}
+	ml_error("%s: %s is a mapping, not a value: name one of its keys (%s.KEY)", file, key, key);
+	return ML_EXIT_CONFIG;
+}
+
+static int cmd_config(int argc, char **argv, int first)
+{
+	struct ml_err err = ML_ERR_INIT;
+	if (argc - first != 2)
+		return ml_usage_error("config takes a file and a key: ml-model config FILE SECTION.KEY");
+	const char *file = argv[first], *key = argv[first + 1];
+	char env[256];
+	if (!*key || ml_config_env_name(env, sizeof env, key) < 0)
+		return ml_usage_error("config: bad key \"%s\": expected SECTION.KEY", key);
+	const char *value = getenv(env);
+	if (value) {
+		printf("%s\n", value);
+		return 0;
+	}
+	json_t *doc = ml_config_load_yaml(file, &err);
+	if (!doc)
+		return ml_fail(&err);
+	const json_t *v = ml_config_get(doc, key);
+	int rc = v ? print_config_value(file, key, v) : config_default ? (printf("%s\n", config_default), 0) : 1;
+	json_decref(doc);
+	return rc;
+}
+
 /* ---- the command ---- */
 
 struct subcommand {
@@ -279,6 +363,7 @@ struct subcommand {
 	const char *summary;
 	const struct ml_opt *opts;
 	int (*run)(int argc, char **argv, int first);
+	int no_registry;	/* works without --registry */
 };
 
 static const struct subcommand subcommands[] = {
@@ -297,6 +382,11 @@ static const struct subcommand subcommands[] = {
 	{ "fetch", "ml-model fetch [OPTION]... --registry DIR|URI NAME[@VERSION|@latest|@best]",
 	  "Write a registered model, after checking its SHA-256 against the registry's.", fetch_opts,
 	  cmd_fetch },
+	{ "config", "ml-model config [OPTION]... FILE SECTION.KEY",
+	  "Print a setting of the YAML file FILE, such as pipeline.registry, for shell scripts:\n"
+	  "the environment variable MLPIPE_SECTION_KEY when it is set, else the file's\n"
+	  "value (a list one item a line), else --default. Exit 1 when it is not set.",
+	  config_opts, cmd_config, 1 },
 };
 
 #define NSUB (sizeof subcommands / sizeof *subcommands)
@@ -309,13 +399,15 @@ static const char top_summary[] =
 	"  list      list names, or the versions of a name\n"
 	"  show      print a version's entry\n"
 	"  promote   make a version the best\n"
-	"  fetch     write a registered model, SHA-256 checked\n\n"
+	"  fetch     write a registered model, SHA-256 checked\n"
+	"  config    print a setting of a pipeline's YAML file\n\n"
 	"Run 'ml-model COMMAND --help' for a command's options.";
 
 static const char epilog[] = "Examples:\n"
 			     "  ml-model push model.json --registry models/ --baseline baseline/\n"
 			     "  ml-model list --registry models/ price\n"
-			     "  ml-model fetch price@best --registry models/ -o best.json\n";
+			     "  ml-model fetch price@best --registry models/ -o best.json\n"
+			     "  ml-model config pipeline.yaml pipeline.registry\n";
 
 static int run_subcommand(const struct subcommand *sc, int argc, char **argv)
 {
@@ -338,7 +430,7 @@ static int run_subcommand(const struct subcommand *sc, int argc, char **argv)
 	int status = ml_cli_parse(&cli, argc, argv, &first, &err);
 	if (status != ML_CLI_CONTINUE)
 		return ml_cli_exit(status, &err);
-	if (!registry)
+	if (!registry && !sc->no_registry)
 		return ml_usage_error("a registry is required: --registry DIR|URI (or MLPIPE_MODEL_REGISTRY)");
 	return sc->run(argc, argv, first);
 }
@@ -355,7 +447,7 @@ static int cmd_model(int argc, char **argv)
 		siblings[i] = subcommands[i].opts;
 	const struct ml_cli cli = { .tool = "ml-model",
 				    .section = "model",
-				    .synopsis = "ml-model push|list|show|promote|fetch [OPTION]... [ARG]",
+				    .synopsis = "ml-model push|list|show|promote|fetch|config [OPTION]... [ARG]",
 				    .summary = top_summary,
 				    .tables = tables,
 				    .epilog = epilog,
@@ -367,8 +459,8 @@ static int cmd_model(int argc, char **argv)
 	if (status != ML_CLI_CONTINUE)
 		return ml_cli_exit(status, &err);
 	if (!name || name[0] == '-')
-		return ml_usage_error("a command is required: push, list, show, promote or fetch");
-	return ml_usage_error("unknown command \"%s\": expected push, list, show, promote or fetch", name);
+		return ml_usage_error("a command is required: push, list, show, promote, fetch or config");
+	return ml_usage_error("unknown command \"%s\": expected push, list, show, promote, fetch or config", name);
 }
 
 int main(int argc, char **argv)

@@ -10,6 +10,7 @@
  * the same thing and each tool parses its own values.
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -408,4 +409,51 @@ json_t *ml_config_load_yaml(const char *uri, struct ml_err *err)
 	json_t *root = ml_config_parse_yaml(text, len, uri, err);
 	free(text);
 	return root;
+}
+
+/* One level of a dotted path: key (len bytes) against a config key, "-" and "_" alike. */
+static int same_key(const char *key, size_t len, const char *name)
+{
+	size_t i = 0;
+	for (; i < len && name[i]; i++) {
+		char a = key[i] == '-' ? '_' : key[i], b = name[i] == '-' ? '_' : name[i];
+		if (a != b)
+			return 0;
+	}
+	return i == len && !name[i];
+}
+
+const json_t *ml_config_get(const json_t *doc, const char *path)
+{
+	const json_t *node = doc;
+	const char *p = path;
+	for (;;) {
+		size_t len = strcspn(p, ".");
+		if (!json_is_object(node) || len == 0)
+			return NULL;
+		const char *key;
+		const json_t *value, *found = NULL;
+		json_object_foreach((json_t *)node, key, value) {
+			if (same_key(p, len, key)) {
+				found = value;
+				break;
+			}
+		}
+		if (!found || json_is_null(found))
+			return NULL;
+		node = found;
+		if (!p[len])
+			return node;
+		p += len + 1;
+	}
+}
+
+int ml_config_env_name(char *buf, size_t bufsz, const char *path)
+{
+	int n = snprintf(buf, bufsz, "MLPIPE_%s", path);
+	if (n < 0 || (size_t)n >= bufsz)
+		return -1;
+	for (char *c = buf; *c; c++)
+		*c = (*c == '-' || *c == '.') ? '_' : (*c >= 'a' && *c <= 'z') ? (char)(*c - 'a' + 'A') : *c;
+	return 0;
 }

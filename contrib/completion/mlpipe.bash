@@ -178,12 +178,12 @@ _mlpipe()
 			if [[ $cur == -* ]]; then
 				mapfile -t COMPREPLY < <(compgen -W "--help --version" -- "$cur")
 			else
-				mapfile -t COMPREPLY < <(compgen -W "push list show promote fetch" -- "$cur")
+				mapfile -t COMPREPLY < <(compgen -W "push list show promote fetch config" -- "$cur")
 			fi
 			return
 		fi
 		case ${COMP_WORDS[1]} in
-		push | list | show | promote | fetch) sub=${COMP_WORDS[1]} ;;
+		push | list | show | promote | fetch | config) sub=${COMP_WORDS[1]} ;;
 		*) return ;;
 		esac
 	fi

@@ -218,6 +218,41 @@ START_TEST(test_load_missing_file)
 }
 END_TEST
 
+/* Dotted paths into a loaded config, as ml-model config reads pipeline keys. */
+START_TEST(test_get)
+{
+	static const char yaml[] = "pipeline:\n"
+				   "  model_name: price\n"
+				   "  registry: /srv/models\n"
+				   "  unset:\n"
+				   "  to: [a, b]\n"
+				   "  deep: {x: {y: z}}\n"
+				   "train: {eta: 0.1}\n";
+	struct ml_err err = ML_ERR_INIT;
+	json_t *doc = ml_config_parse_yaml(yaml, sizeof yaml - 1, "p.yaml", &err);
+	ck_assert_ptr_nonnull(doc);
+	ck_assert_str_eq(json_string_value(ml_config_get(doc, "pipeline.registry")), "/srv/models");
+	ck_assert_str_eq(json_string_value(ml_config_get(doc, "pipeline.model-name")), "price");
+	ck_assert_str_eq(json_string_value(ml_config_get(doc, "train.eta")), "0.1");
+	ck_assert_str_eq(json_string_value(ml_config_get(doc, "pipeline.deep.x.y")), "z");
+	ck_assert_int_eq(json_array_size(ml_config_get(doc, "pipeline.to")), 2);
+	ck_assert(json_is_object(ml_config_get(doc, "pipeline")));
+	ck_assert_ptr_null(ml_config_get(doc, "pipeline.unset"));	/* null is unset */
+	ck_assert_ptr_null(ml_config_get(doc, "pipeline.missing"));
+	ck_assert_ptr_null(ml_config_get(doc, "pipeline.registry.x"));	/* below a scalar */
+	ck_assert_ptr_null(ml_config_get(doc, "pipeline..registry"));
+	ck_assert_ptr_null(ml_config_get(doc, "pipeline."));
+	ck_assert_ptr_null(ml_config_get(doc, ""));
+	ck_assert_ptr_null(ml_config_get(doc, "pipe"));			/* no prefix match */
+	json_decref(doc);
+
+	char name[64];
+	ck_assert_int_eq(ml_config_env_name(name, sizeof name, "pipeline.model-name"), 0);
+	ck_assert_str_eq(name, "MLPIPE_PIPELINE_MODEL_NAME");
+	ck_assert_int_eq(ml_config_env_name(name, 10, "pipeline.registry"), -1);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -229,6 +264,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_null_err_and_name);
 	tcase_add_test(tc, test_load_file);
 	tcase_add_test(tc, test_load_missing_file);
+	tcase_add_test(tc, test_get);
 	suite_add_tcase(s, tc);
 	return s;
 }
