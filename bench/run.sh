@@ -80,6 +80,19 @@ if $PY -c 'import pandas, sklearn' 2>/dev/null; then
 	mawk_time=$(best_time mawk -F, 'NR > 1 {s += $2} END {print s}' "$DATA")	# measured again, beside it
 	printf '%-28s %8s s\n' "ml-score (linear)" "$ours" "mawk -F, (sum a column)" "$mawk_time"
 	echo "ratio ml-score/mawk: $(echo "$ours $mawk_time" | awk '{printf "%.2f", $1 / $2}') (target <= 1.5)"
+	# memory: the same training on a 10x larger file, spooled past --buffer-size, must not grow
+	BIG=$B/numeric-10m.csv
+	[ -s "$BIG" ] || "$B/gen_csv" 10000000 43 >"$BIG"
+	echo "== ml-train -a linear peak memory: $(wc -l <"$DATA") vs $(wc -l <"$BIG") lines ($(du -m "$BIG" | cut -f1) MB)"
+	for f in "$DATA" "$BIG"; do
+		/usr/bin/time -f '%e %M' -o "$B/time" build/bin/ml-train -a linear --target y --wd 0.001 -o "$B/linear-mem.json" "$f" 2>/dev/null
+		read -r secs kb <"$B/time"
+		printf '%-28s %8s s, peak RSS %s KB, train RMSE %s\n' "$(basename "$f")" "$secs" "$kb" \
+			"$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["metrics"]["train"]["rmse"])' "$B/linear-mem.json")"
+		echo "$kb" >>"$B/linear-rss"
+	done
+	echo "peak RSS 10x larger / 1x: $(tail -2 "$B/linear-rss" | tr '\n' ' ' | awk '{printf "%.2f", $2 / $1}') (target: flat, <= 1.1)"
+	rm -f "$B/linear-rss"
 fi
 
 # ---- ml-baseline: statistics of every column vs mawk summing one, and pandas describe ----

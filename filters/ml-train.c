@@ -59,7 +59,7 @@ static const struct ml_opt train_opts[] = {
 	{ "model-name", 0, ML_OPT_STRING, &T.model_name, "NAME",
 	  "the model's name in the registry (default: the --target column)" },
 	{ "buffer-size", 'S', ML_OPT_STRING, &T.buffer_size, "SIZE",
-	  "training data kept in memory; beyond it, a temporary file in $TMPDIR (default 256M)" },
+	  "training data kept in memory; beyond it, a temporary file in $TMPDIR (default 64M)" },
 	ML_OPT_END,
 };
 
@@ -157,7 +157,7 @@ static json_t *collect_hyperparameters(struct ml_err *err)
 	return hp;
 }
 
-#define DEFAULT_BUFFER_SIZE ((size_t)256 << 20)
+#define DEFAULT_BUFFER_SIZE ((size_t)64 << 20)
 
 /*
  * A data file read once into a spool (spool.h): the batches are kept in
@@ -676,10 +676,10 @@ static int training_set(struct training *t, const char *data, const char *name, 
 	if (T.validation && (open_spooled(T.validation, T.validation, 0, budget, &t->valid_src, err) < 0 ||
 			     read_spooled(t->recipe, &t->valid_src, err) < 0))
 		return -1;
-	int in_passes = ml_spool_spilled(t->train_src.spool) || (T.validation && ml_spool_spilled(t->valid_src.spool));
-	if (in_passes) {
-		ml_info("training data larger than --buffer-size: %s trains in passes over a temporary file",
-			t->plugin->name);
+	if (t->plugin->ops.algo->train_rows) {
+		if (ml_spool_spilled(t->train_src.spool))
+			ml_info("training data larger than --buffer-size: %s trains in passes over a temporary file",
+				t->plugin->name);
 		spool_rows_init(&t->train_spool, &t->train_src, t->recipe);
 		t->rows = &t->train_spool.rows;
 		if (T.validation) {

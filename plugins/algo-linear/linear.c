@@ -354,12 +354,11 @@ static void fit_release(struct fit *f)
 	free(f->ridge);
 }
 
-static int linear_train(const struct ml_matrix *x, const double *y, const struct ml_matrix *vx,
-			const double *vy, const json_t *params, json_t **model, struct ml_err *err)
+/* The rows in memory: the statistics, then the solver the settings call for. */
+static int train_matrix(const struct ml_matrix *x, const double *y, const struct ml_matrix *vx, const double *vy,
+			const struct settings *settings, json_t **model, struct ml_err *err)
 {
-	struct settings s;
-	if (read_settings(params, &s, err) < 0)
-		return -1;
+	struct settings s = *settings;
 	if (x->nrows == 0)
 		return ml_err_set(err, ML_ERR_DATA, "no training rows");
 	if (vx && vx->ncols != x->ncols)
@@ -397,33 +396,86 @@ out_free:
 	return rc;
 }
 
-/* Settings that need the rows in memory, refused when they come in passes. */
-static int trains_in_passes(const struct settings *s, struct ml_err *err)
+static int linear_train(const struct ml_matrix *x, const double *y, const struct ml_matrix *vx,
+			const double *vy, const json_t *params, json_t **model, struct ml_err *err)
 {
-	if (s->optimizer != OPT_AUTO)
-		return ml_err_set(err, ML_ERR_UNAVAILABLE,
-				  "optimizer %s on data larger than ml-train's --buffer-size is not supported yet: "
-				  "raise --buffer-size, or use optimizer auto",
-				  s->optimizer == OPT_ADAM ? "adam" : "sgd");
-	if (s->loss.kind != LOSS_SQUARED)
-		return ml_err_set(err, ML_ERR_UNAVAILABLE,
-				  "loss %s on data larger than ml-train's --buffer-size is not supported yet "
-				  "(squared_loss trains in passes): raise --buffer-size",
-				  lin_loss_name(s->loss.kind));
+	struct settings s;
+	return read_settings(params, &s, err) < 0 ? -1 : train_matrix(x, y, vx, vy, &s, model, err);
+}
+
+/* Squared loss with optimizer auto trains in passes; the other solvers need the rows in memory. */
+static int trains_in_passes(const struct settings *s)
+{
+	return s->optimizer == OPT_AUTO && s->loss.kind == LOSS_SQUARED;
+}
+
+/* Rows gathered from their chunks into one matrix. */
+struct gathered {
+	double *x, *y;
+	size_t n, cap, p;
+};
+
+static int gather_chunk(const struct ml_matrix *x, const double *y, void *arg, struct ml_err *err)
+{
+	struct gathered *g = arg;
+	if (x->ncols != g->p)
+		return ml_err_set(err, ML_ERR_DATA, "a chunk of %zu features in data of %zu", x->ncols, g->p);
+	if (g->n + x->nrows > g->cap) {
+		size_t cap = g->cap ? g->cap : 4096;
+		while (cap < g->n + x->nrows)
+			cap *= 2;
+		double *gx = ml_realloc_array(g->x, cap * (g->p ? g->p : 1), sizeof *gx, err);
+		g->x = gx ? gx : g->x;
+		double *gy = gx ? ml_realloc_array(g->y, cap, sizeof *gy, err) : NULL;
+		g->y = gy ? gy : g->y;
+		if (!gy)
+			return -1;
+		g->cap = cap;
+	}
+	memcpy(g->x + g->n * g->p, x->v, x->nrows * g->p * sizeof *x->v);
+	memcpy(g->y + g->n, y, x->nrows * sizeof *y);
+	g->n += x->nrows;
 	return 0;
 }
 
+static int gather(struct ml_rows *rows, struct gathered *g, struct ml_err *err)
+{
+	memset(g, 0, sizeof *g);
+	g->p = rows->nfeatures;
+	return rows->pass(rows, gather_chunk, g, err);
+}
+
+/* The in-memory solvers on rows handed over in chunks: gathered first. */
+static int train_gathered(struct ml_rows *train, struct ml_rows *valid, const struct settings *s, json_t **model,
+			  struct ml_err *err)
+{
+	struct gathered t, v = { 0 };
+	int rc = -1;
+	if (gather(train, &t, err) == 0 && (!valid || gather(valid, &v, err) == 0)) {
+		struct ml_matrix x = { t.n, t.p, t.x }, vx = { v.n, v.p, v.x };
+		rc = train_matrix(&x, t.y, valid ? &vx : NULL, valid ? v.y : NULL, s, model, err);
+	}
+	free(t.x);
+	free(t.y);
+	free(v.x);
+	free(v.y);
+	return rc;
+}
+
 /*
- * Data larger than memory: squared loss from the Gram matrix that one pass
- * over the rows gathers (stream.c), then a pass over the validation rows
- * when num_models needs them to choose.
+ * Rows in chunks (data of any size): squared loss from the Gram matrix that
+ * one pass over the rows gathers (stream.c), then a pass over the
+ * validation rows when num_models needs them to choose.  The other losses
+ * and SGD gather the rows into memory and train there.
  */
 static int linear_train_rows(struct ml_rows *train, struct ml_rows *valid, const json_t *params, json_t **model,
 			     struct ml_err *err)
 {
 	struct settings s;
-	if (read_settings(params, &s, err) < 0 || trains_in_passes(&s, err) < 0)
+	if (read_settings(params, &s, err) < 0)
 		return -1;
+	if (!trains_in_passes(&s))
+		return train_gathered(train, valid, &s, model, err);
 	if (valid && valid->nfeatures != train->nfeatures)
 		return ml_err_set(err, ML_ERR_DATA, "validation data have %zu features, training data %zu",
 				  valid->nfeatures, train->nfeatures);

@@ -131,11 +131,12 @@ if have_sklearn; then
 	run $PY "$ROOT/tests/cli/ref/linear_ref.py" "$T/features.csv" "$T/m-passes.json" "$T/p-passes.csv" 0.01 price
 	expect_rc 0 "--buffer-size 0 (every row on disk): coefficients equal Ridge(alpha = n wd) to 1e-6 ($out)"
 fi
-run_in "$T/train.csv" ml-train -a linear --target price --loss absolute_loss --buffer-size 16K
-expect_rc 69 "absolute_loss past --buffer-size exits 69"
-expect_match "$err" "loss absolute_loss on data larger than ml-train's --buffer-size is not supported yet" "... saying so"
-run_in "$T/train.csv" ml-train -a linear --target price --optimizer adam --buffer-size 16K
-expect_rc 69 "optimizer adam past --buffer-size exits 69"
+for opts in "--loss absolute_loss" "--loss huber_loss --l1 0.01" "--optimizer adam --epochs 3"; do
+	ml-train -a linear --target price $opts -o "$T/mem.json" "$T/train.csv" 2>/dev/null
+	run_in "$T/train.csv" env TMPDIR="$T/spool" ml-train -a linear --target price $opts --buffer-size 0 -o "$T/passes.json"
+	expect_rc 0 "$opts past --buffer-size 0: gathered into memory, exits 0"
+	expect_eq "$(weights_close "$T/mem.json" "$T/passes.json")" True "... the same weights and bias as read in memory"
+done
 run_in "$T/train.csv" ml-train -a linear --target price --buffer-size 12X
 expect_rc 64 "--buffer-size 12X is a usage error"
 expect_match "$err" 'expected a size such as 512M or 2G, got "12X"' "... naming the value"
