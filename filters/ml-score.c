@@ -113,7 +113,7 @@ struct item {
 struct scoring {
 	const struct ensemble *e;
 	struct ml_batch_col *view[MAX_MODELS];	/* a model's columns in its recipe's order */
-	double *mpred[MAX_MODELS];
+	double *mpred[MAX_MODELS];		/* each model's prediction (of the batch in b) */
 	struct ml_writer *w;
 	struct ml_schema bound;		/* e->u as this input is read: filters applied */
 	struct item *items;		/* the fields of an output row */
@@ -123,9 +123,11 @@ struct scoring {
 	int positional;			/* headerless: selected fields are the features in order */
 	enum ml_format in_fmt, out_fmt;
 	long label_col;			/* --evaluate: batch column of the label, or -1 */
-	double *x, *pred;		/* pred: the combined prediction */
-	size_t cap;
+	/* one batch and what is computed from it (struct slot: swapped with a spare when pipelined) */
 	struct ml_batch b;
+	double *x[MAX_MODELS];		/* each model's features */
+	double *pred;			/* the combined prediction */
+	size_t cap;
 	struct ml_pairs evaluated;	/* --evaluate: label and prediction of every row */
 	struct ml_capture *capture;	/* batch mode: one record per row */
 	long nested_col;		/* --input-filter '$.a...': batch column of member a, or -1 */
@@ -207,22 +209,21 @@ static double combine(double *p, size_t n)
 	return NAN;
 }
 
-static int combine_batch(struct scoring *sc, size_t n, struct ml_err *err)
+static int combine_batch(const struct ensemble *e, double *const *mpred, double *pred, size_t n, struct ml_err *err)
 {
-	const struct ensemble *e = sc->e;
 	double p[MAX_MODELS];
 	if (e->plugin) {
 		const double *preds[MAX_MODELS];
 		for (size_t i = 0; i < e->nmodels; i++)
-			preds[i] = sc->mpred[i];
-		if (e->plugin->combine(e->nmodels, n, preds, sc->pred, err) < 0)
+			preds[i] = mpred[i];
+		if (e->plugin->combine(e->nmodels, n, preds, pred, err) < 0)
 			return ml_err_prefix(err, "combiner plugin %s", C.plugin);
 		return 0;
 	}
 	for (size_t row = 0; row < n; row++) {
 		for (size_t i = 0; i < e->nmodels; i++)
-			p[i] = sc->mpred[i][row];
-		sc->pred[row] = combine(p, e->nmodels);
+			p[i] = mpred[i][row];
+		pred[row] = combine(p, e->nmodels);
 	}
 	return 0;
 }
@@ -354,17 +355,18 @@ static int reserve_rows(struct scoring *sc, size_t n, struct ml_err *err)
 	if (n <= sc->cap)
 		return 0;
 	sc->cap = n;
-	free(sc->x);
 	free(sc->pred);
-	sc->x = ml_calloc(n * (sc->e->nfeatures_max ? sc->e->nfeatures_max : 1), sizeof *sc->x, err);
 	sc->pred = ml_calloc(n, sizeof *sc->pred, err);
 	for (size_t i = 0; i < sc->e->nmodels; i++) {
+		size_t nf = ml_recipe_nfeatures(sc->e->m[i].model->recipe);
 		free(sc->mpred[i]);
+		free(sc->x[i]);
 		sc->mpred[i] = ml_calloc(n, sizeof(double), err);
-		if (!sc->mpred[i])
+		sc->x[i] = ml_calloc(n * (nf ? nf : 1), sizeof(double), err);
+		if (!sc->mpred[i] || !sc->x[i])
 			return -1;
 	}
-	return sc->x && sc->pred ? 0 : -1;
+	return sc->pred ? 0 : -1;
 }
 
 /* --evaluate: keep every label and prediction for the metrics at the end. */
@@ -376,21 +378,60 @@ static int remember(struct scoring *sc, size_t n, struct ml_err *err)
 	return 0;
 }
 
-/* One model over the batch: its recipe sees its own columns, in its own order. */
-static int predict_member(struct scoring *sc, size_t i, size_t n, struct ml_err *err)
+/* Each model's features from the batch: its recipe sees its own columns, in its own order. */
+static int apply_recipes(struct scoring *sc, struct ml_err *err)
 {
-	const struct member *mb = &sc->e->m[i];
-	const struct ml_recipe *rc = mb->model->recipe;
-	size_t ncols = ml_recipe_input_schema(rc)->n;
-	for (size_t j = 0; j < ncols; j++)
-		sc->view[i][j] = sc->b.cols[mb->cols[j]];
-	struct ml_batch view = sc->b;
-	view.cols = sc->view[i];
-	view.ncols = ncols;
-	struct ml_matrix x = { n, ml_recipe_nfeatures(rc), sc->x };
-	if (ml_recipe_apply(rc, &view, sc->x, NULL, err) < 0)
-		return -1;
-	return ml_model_predict(mb->model, &x, sc->mpred[i], err);
+	for (size_t i = 0; i < sc->e->nmodels; i++) {
+		const struct member *mb = &sc->e->m[i];
+		const struct ml_recipe *rc = mb->model->recipe;
+		size_t ncols = ml_recipe_input_schema(rc)->n;
+		for (size_t j = 0; j < ncols; j++)
+			sc->view[i][j] = sc->b.cols[mb->cols[j]];
+		struct ml_batch view = sc->b;
+		view.cols = sc->view[i];
+		view.ncols = ncols;
+		if (ml_recipe_apply(rc, &view, sc->x[i], NULL, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The models and the combiner over features already made: numbers only,
+ * nothing of the reader's (its dictionaries may grow meanwhile), so it can
+ * run beside the reading of the next batch.
+ */
+struct prediction {
+	const struct ensemble *e;
+	double *x[MAX_MODELS], *mpred[MAX_MODELS], *pred;
+	size_t n;
+	int rc;
+	struct ml_err err;
+};
+
+static void prediction_of(const struct scoring *sc, size_t n, struct prediction *p)
+{
+	*p = (struct prediction){ .e = sc->e, .pred = sc->pred, .n = n, .err = ML_ERR_INIT };
+	memcpy(p->x, sc->x, sizeof p->x);
+	memcpy(p->mpred, sc->mpred, sizeof p->mpred);
+}
+
+static int predict(struct prediction *p)
+{
+	const struct ensemble *e = p->e;
+	for (size_t i = 0; i < e->nmodels; i++) {
+		const struct ml_model *m = e->m[i].model;
+		struct ml_matrix x = { p->n, ml_recipe_nfeatures(m->recipe), p->x[i] };
+		if (ml_model_predict(m, &x, p->mpred[i], &p->err) < 0)
+			return p->rc = -1;
+	}
+	return p->rc = combine_batch(e, p->mpred, p->pred, p->n, &p->err);
+}
+
+static void *predict_thread(void *arg)
+{
+	predict(arg);
+	return NULL;
 }
 
 /* ---- --input-filter into a member: the models read a value inside each record ---- */
@@ -524,17 +565,26 @@ static struct ml_reader *read_nested(struct scoring *sc, size_t n, const char *n
 	return in;
 }
 
-static int score_batch(struct scoring *sc, size_t n, struct ml_err *err)
+/* After the predictions: the rows out, the metrics and the capture. */
+static int finish_batch(struct scoring *sc, size_t n, struct ml_err *err)
 {
-	if (reserve_rows(sc, n, err) < 0)
-		return -1;
-	for (size_t i = 0; i < sc->e->nmodels; i++)
-		if (predict_member(sc, i, n, err) < 0)
-			return -1;
-	if (combine_batch(sc, n, err) < 0 || ml_writer_rows_parallel(sc->w, n, write_scored, sc, err) < 0 ||
-	    remember(sc, n, err) < 0 || (sc->capture && capture_rows(sc, n, err) < 0))
+	if (ml_writer_rows_parallel(sc->w, n, write_scored, sc, err) < 0 || remember(sc, n, err) < 0 ||
+	    (sc->capture && capture_rows(sc, n, err) < 0))
 		return -1;
 	return 0;
+}
+
+static int score_batch(struct scoring *sc, size_t n, struct ml_err *err)
+{
+	struct prediction p;
+	if (reserve_rows(sc, n, err) < 0 || apply_recipes(sc, err) < 0)
+		return -1;
+	prediction_of(sc, n, &p);
+	if (predict(&p) < 0) {
+		*err = p.err;
+		return -1;
+	}
+	return finish_batch(sc, n, err);
 }
 
 static int score_batches(struct ml_reader *r, struct scoring *sc, const char *name, struct ml_err *err)
@@ -558,6 +608,91 @@ static int score_batches(struct ml_reader *r, struct scoring *sc, const char *na
 			return -1;
 	}
 	return n < 0 ? -1 : 0;
+}
+
+/* ---- pipelined: the next batch is read while this one is predicted ---- */
+
+/* What struct scoring holds of one batch: two of them take turns. */
+struct slot {
+	struct ml_batch b;
+	double *x[MAX_MODELS], *mpred[MAX_MODELS], *pred;
+	size_t cap;
+};
+
+static void swap_slot(struct scoring *sc, struct slot *s)
+{
+	struct slot t = { sc->b, { 0 }, { 0 }, sc->pred, sc->cap };
+	memcpy(t.x, sc->x, sizeof t.x);
+	memcpy(t.mpred, sc->mpred, sizeof t.mpred);
+	sc->b = s->b;
+	memcpy(sc->x, s->x, sizeof sc->x);
+	memcpy(sc->mpred, s->mpred, sizeof sc->mpred);
+	sc->pred = s->pred;
+	sc->cap = s->cap;
+	*s = t;
+}
+
+static void release_slot(struct slot *s)
+{
+	ml_batch_release(&s->b);
+	for (size_t i = 0; i < MAX_MODELS; i++) {
+		free(s->x[i]);
+		free(s->mpred[i]);
+	}
+	free(s->pred);
+}
+
+/* Wait for the batch being predicted, then write it (it is in the spare slot). */
+static int finish_pending(struct scoring *sc, struct slot *spare, pthread_t worker, struct prediction *p,
+			  struct ml_err *err)
+{
+	pthread_join(worker, NULL);
+	if (p->rc < 0) {
+		if (err)
+			*err = p->err;
+		return -1;
+	}
+	swap_slot(sc, spare);
+	int rc = finish_batch(sc, p->n, err);
+	swap_slot(sc, spare);
+	return rc;
+}
+
+/*
+ * Reading and the recipes stay on this thread (the reader's dictionaries
+ * are not shared); the models run on a worker meanwhile.  The rows come
+ * out in their order, as from score_batches().
+ */
+static int score_batches_pipelined(struct ml_reader *r, struct scoring *sc, struct ml_err *err)
+{
+	struct slot spare = { 0 };
+	struct prediction p;
+	pthread_t worker;
+	int pending = 0, rc = 0;
+	long n;
+	ml_batch_init(&spare.b);
+	while (rc == 0) {
+		n = ml_reader_read_batch(r, &sc->b, err);
+		if (n > 0 && (reserve_rows(sc, (size_t)n, err) < 0 || apply_recipes(sc, err) < 0))
+			n = -1;
+		if (pending && finish_pending(sc, &spare, worker, &p, n < 0 ? NULL : err) < 0 && n >= 0)
+			n = -1;
+		pending = 0;
+		if (n <= 0) {
+			rc = n < 0 ? -1 : 0;
+			break;
+		}
+		prediction_of(sc, (size_t)n, &p);
+		if (pthread_create(&worker, NULL, predict_thread, &p) != 0) {
+			if (predict(&p) < 0 || finish_batch(sc, (size_t)n, err) < 0)
+				rc = -1;
+			continue;
+		}
+		pending = 1;
+		swap_slot(sc, &spare);	/* the next batch goes into the other slot */
+	}
+	release_slot(&spare);
+	return rc;
 }
 
 static void report_evaluation(const struct scoring *sc)
@@ -1015,7 +1150,8 @@ static void release_scoring(struct scoring *sc)
 	ml_schema_release(&sc->bound);
 	ml_strlist_clear(&sc->names);
 	free(sc->items);
-	free(sc->x);
+	for (size_t i = 0; i < MAX_MODELS; i++)
+		free(sc->x[i]);
 	free(sc->pred);
 	ml_pairs_release(&sc->evaluated);
 }
@@ -1036,6 +1172,8 @@ static int run(struct scoring *sc, struct ml_reader *r, const char *name, const 
 		return -1;
 	if (ml_writer_set_columns(sc->w, (const char *const *)sc->names.items, sc->names.n, err) < 0)
 		return -1;
+	if (ml_threads() > 1 && sc->nested_col < 0 && !S.serve)
+		return score_batches_pipelined(r, sc, err);
 	return score_batches(r, sc, name, err);
 }
 
