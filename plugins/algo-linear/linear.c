@@ -46,7 +46,7 @@ static int linear_init(const struct ml_host *h, struct ml_err *err)
 
 enum optimizer { OPT_AUTO, OPT_SGD, OPT_ADAM };
 
-#define MAX_MODELS 32
+#define MAX_MODELS LIN_MAX_VARIANTS
 
 struct settings {
 	struct lin_loss loss;
@@ -403,10 +403,10 @@ static int linear_train(const struct ml_matrix *x, const double *y, const struct
 	return read_settings(params, &s, err) < 0 ? -1 : train_matrix(x, y, vx, vy, &s, model, err);
 }
 
-/* Squared loss with optimizer auto trains in passes; the other solvers need the rows in memory. */
+/* Squared loss with optimizer auto and SGD/Adam train in passes; Newton needs the rows in memory. */
 static int trains_in_passes(const struct settings *s)
 {
-	return s->optimizer == OPT_AUTO && s->loss.kind == LOSS_SQUARED;
+	return s->optimizer != OPT_AUTO || s->loss.kind == LOSS_SQUARED;
 }
 
 /* Rows gathered from their chunks into one matrix. */
@@ -462,11 +462,39 @@ static int train_gathered(struct ml_rows *train, struct ml_rows *valid, const st
 	return rc;
 }
 
+/* SGD/Adam over rows in chunks: a pass for the statistics, then an epoch a pass. */
+static int sgd_in_passes(struct ml_rows *train, struct ml_rows *valid, const struct settings *s, struct lin_data *d,
+			 struct fit *f, json_t **model, struct ml_err *err)
+{
+	const struct lin_stream_opts o = { s->fit_intercept, s->normalize_data, s->normalize_label };
+	struct lin_variant v[MAX_MODELS];
+	double metric[MAX_MODELS], objective[MAX_MODELS];
+	size_t nv = (size_t)s->num_models, p = d->p;
+	int by_validation = valid && valid->nrows;
+	if (lin_stream_stats(train, &o, d, err) < 0)
+		return -1;
+	make_variants(s, isnan(s->learning_rate) ? auto_learning_rate(s, d) : s->learning_rate, v);
+	struct lin_sgd_config cfg = { s->optimizer == OPT_ADAM, s->epochs, s->batch, s->patience, s->tolerance,
+				      (uint64_t)s->seed, s->fit_intercept };
+	f->solver = cfg.adam ? "adam" : "sgd";
+	if (lin_sgd_rows(train, by_validation ? valid : NULL, d, &s->loss, &cfg, nv, v, f->w, f->b, &f->epochs_run,
+			 err) < 0 ||
+	    lin_stream_mean_loss(train, d, &s->loss, nv, f->w, f->b, objective, err) < 0 ||
+	    (by_validation && lin_stream_mean_loss(valid, d, &s->loss, nv, f->w, f->b, metric, err) < 0))
+		return -1;
+	if (!by_validation)
+		memcpy(metric, objective, nv * sizeof *metric);
+	size_t best = best_variant(s, v, f, metric, by_validation);
+	return finish_model(d, s, v, f, best, metric, by_validation,
+			    objective[best] + lin_penalty(&v[best], f->w + best * p, p), model, err);
+}
+
 /*
  * Rows in chunks (data of any size): squared loss from the Gram matrix that
  * one pass over the rows gathers (stream.c), then a pass over the
- * validation rows when num_models needs them to choose.  The other losses
- * and SGD gather the rows into memory and train there.
+ * validation rows when num_models needs them to choose.  SGD and Adam take
+ * an epoch a pass.  The Newton solver of the other losses gathers the rows
+ * into memory and trains there.
  */
 static int linear_train_rows(struct ml_rows *train, struct ml_rows *valid, const json_t *params, json_t **model,
 			     struct ml_err *err)
@@ -493,6 +521,10 @@ static int linear_train_rows(struct ml_rows *train, struct ml_rows *valid, const
 		goto out;
 	d.mean = st.mean;
 	d.scale = st.scale;
+	if (s.optimizer != OPT_AUTO) {
+		rc = sgd_in_passes(train, valid, &s, &d, &f, model, err);
+		goto out;
+	}
 	if (lin_stream_gram(train, &o, &d, &g, err) < 0)
 		goto out;
 	make_variants(&s, 0, v);

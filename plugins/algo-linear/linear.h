@@ -81,7 +81,8 @@ static inline double lin_t(const struct lin_data *d, size_t i)
 /* (1/n) sum loss(t_i - b - w.z_i), the loss unsmoothed; +inf when not finite. */
 double lin_mean_loss(const struct lin_data *d, const struct lin_loss *l, const double *w, double b);
 
-/* One set of regularization and step settings: num_models trains several. */
+/* One set of regularization and step settings: num_models trains several (at most this many). */
+#define LIN_MAX_VARIANTS 32
 struct lin_variant {
 	double wd, l1, learning_rate;
 };
@@ -133,6 +134,8 @@ struct lin_stream_opts {
  */
 int lin_stream_gram(struct ml_rows *rows, const struct lin_stream_opts *o, struct lin_data *d, struct lin_gram *g,
 		    struct ml_err *err);
+/* The same pass for the statistics alone (d as above; no Gram matrix). */
+int lin_stream_stats(struct ml_rows *rows, const struct lin_stream_opts *o, struct lin_data *d, struct ml_err *err);
 /* The mean squared loss of w (bias 0) over the data g was built from. */
 double lin_gram_mean_loss(const struct lin_gram *g, const double *w);
 /* out[k] = the mean loss of variant k (w: nv x p, b: nv) over one pass of rows, standardized as stats says. */
@@ -163,5 +166,9 @@ struct lin_sgd_config {
 int lin_sgd(const struct lin_data *d, const struct lin_data *vd, const struct lin_loss *l,
 	    const struct lin_sgd_config *cfg, size_t nv, const struct lin_variant *v, double *w, double *b,
 	    long *epochs_run, struct ml_err *err);
+/* The same over rows in chunks (vrows may be NULL), standardized as stats says; an epoch is a pass. */
+int lin_sgd_rows(struct ml_rows *rows, struct ml_rows *vrows, const struct lin_data *stats, const struct lin_loss *l,
+		 const struct lin_sgd_config *cfg, size_t nv, const struct lin_variant *v, double *w, double *b,
+		 long *epochs_run, struct ml_err *err);
 
 #endif

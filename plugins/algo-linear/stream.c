@@ -25,13 +25,14 @@ struct moments {
 	double *shift, *s1, *s;	/* q, q, q x q (lower triangle used) */
 	double *dv;		/* q: one shifted row */
 	int shifted;
+	int full;		/* the cross products too (the Gram matrix), or only the squares */
 };
 
-static int moments_init(struct moments *m, size_t p, struct ml_err *err)
+static int moments_init(struct moments *m, size_t p, int full, struct ml_err *err)
 {
 	size_t q = p + 1;
 	*m = (struct moments){ q, 0, ml_calloc(q, sizeof(double), err), ml_calloc(q, sizeof(double), err),
-			       ml_calloc(q * q, sizeof(double), err), ml_calloc(q, sizeof(double), err), 0 };
+			       ml_calloc(q * q, sizeof(double), err), ml_calloc(q, sizeof(double), err), 0, full };
 	return m->shift && m->s1 && m->s && m->dv ? 0 : -1;
 }
 
@@ -88,7 +89,7 @@ static int add_chunk(const struct ml_matrix *x, const double *y, void *arg, stru
 		for (size_t j = 0; j < q; j++) {
 			double d = dv[j], *row = m->s + j * q;
 			m->s1[j] += d;
-			for (size_t k = 0; k <= j; k++)
+			for (size_t k = m->full ? 0 : j; k <= j; k++)
 				row[k] += d * dv[k];
 		}
 	}
@@ -146,13 +147,14 @@ static int gram_from_moments(const struct moments *m, const double *u, const str
 	return 0;
 }
 
-int lin_stream_gram(struct ml_rows *rows, const struct lin_stream_opts *o, struct lin_data *d, struct lin_gram *g,
-		    struct ml_err *err)
+/* One pass of moments (the Gram matrix's when g is given), then the statistics. */
+static int stream_moments(struct ml_rows *rows, const struct lin_stream_opts *o, struct lin_data *d,
+			  struct lin_gram *g, struct ml_err *err)
 {
 	struct moments m;
 	double *u = NULL;
 	int rc = -1;
-	if (moments_init(&m, rows->nfeatures, err) < 0 || !(u = ml_calloc(m.q, sizeof *u, err)) ||
+	if (moments_init(&m, rows->nfeatures, g != NULL, err) < 0 || !(u = ml_calloc(m.q, sizeof *u, err)) ||
 	    rows->pass(rows, add_chunk, &m, err) < 0)
 		goto out;
 	if (m.n == 0) {
@@ -161,11 +163,22 @@ int lin_stream_gram(struct ml_rows *rows, const struct lin_stream_opts *o, struc
 	}
 	d->n = (size_t)m.n;
 	standardize(&m, o, u, d);
-	rc = gram_from_moments(&m, u, d, g, err);
+	rc = g ? gram_from_moments(&m, u, d, g, err) : 0;
 out:
 	free(u);
 	moments_release(&m);
 	return rc;
+}
+
+int lin_stream_gram(struct ml_rows *rows, const struct lin_stream_opts *o, struct lin_data *d, struct lin_gram *g,
+		    struct ml_err *err)
+{
+	return stream_moments(rows, o, d, g, err);
+}
+
+int lin_stream_stats(struct ml_rows *rows, const struct lin_stream_opts *o, struct lin_data *d, struct ml_err *err)
+{
+	return stream_moments(rows, o, d, NULL, err);
 }
 
 /* (1/n) sum (t - b - w.z)^2 from the Gram matrix: w'Aw - 2c'w + tt when b = 0. */

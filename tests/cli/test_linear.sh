@@ -131,11 +131,11 @@ if have_sklearn; then
 	run $PY "$ROOT/tests/cli/ref/linear_ref.py" "$T/features.csv" "$T/m-passes.json" "$T/p-passes.csv" 0.01 price
 	expect_rc 0 "--buffer-size 0 (every row on disk): coefficients equal Ridge(alpha = n wd) to 1e-6 ($out)"
 fi
-for opts in "--loss absolute_loss" "--loss huber_loss --l1 0.01" "--optimizer adam --epochs 3"; do
+for opts in "--loss absolute_loss" "--loss huber_loss --l1 0.01" "--optimizer adam --epochs 3" "--optimizer sgd --loss quantile_loss --num_models 3 --validation $T/test.csv"; do
 	ml-train -a linear --target price $opts -o "$T/mem.json" "$T/train.csv" 2>/dev/null
 	run_in "$T/train.csv" env TMPDIR="$T/spool" ml-train -a linear --target price $opts --buffer-size 0 -o "$T/passes.json"
-	expect_rc 0 "$opts past --buffer-size 0: gathered into memory, exits 0"
-	expect_eq "$(weights_close "$T/mem.json" "$T/passes.json")" True "... the same weights and bias as read in memory"
+	expect_rc 0 "$opts past --buffer-size 0 (Newton: gathered into memory; Adam: an epoch a pass) exits 0"
+	expect_eq "$(weights_close "$T/mem.json" "$T/passes.json")" True "... the same weights and bias as from memory"
 done
 run_in "$T/train.csv" ml-train -a linear --target price --buffer-size 12X
 expect_rc 64 "--buffer-size 12X is a usage error"
