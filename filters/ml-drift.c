@@ -16,8 +16,10 @@
 #include "mlpipe/drift.h"
 #include "mlpipe/drift_report.h"
 #include "mlpipe/log.h"
+#include "mlpipe/num.h"
 #include "mlpipe/quality.h"
 #include "mlpipe/stream.h"
+#include "mlpipe/truth.h"
 #include "mlpipe/uri.h"
 
 static struct ml_stream_cli stream;
@@ -62,8 +64,11 @@ static const struct ml_opt drift_opts[] = {
 	{ "label", 0, ML_OPT_STRING, &D.label, "COL", "the true value column" },
 	{ "prediction", 0, ML_OPT_STRING, &D.prediction, "COL",
 	  "the predicted value column (capture files: filled from endpointOutput)" },
-	{ "ground-truth", 0, ML_OPT_STRING, &D.ground_truth, "FILE", "labels arriving separately" },
-	{ "join-on", 0, ML_OPT_STRING, &D.join_on, "COL", "key joining --ground-truth to predictions" },
+	{ "ground-truth", 0, ML_OPT_STRING, &D.ground_truth, "FILE",
+	  "labels arriving separately, joined to the predictions (implies --model-quality)" },
+	{ "join-on", 0, ML_OPT_STRING, &D.join_on, "COL",
+	  "the key column of --ground-truth and the predictions (default inferenceId; capture files: "
+	  "their inferenceId, else eventId)" },
 	ML_OPT_END,
 };
 
@@ -113,41 +118,6 @@ static void print_records(json_t *records, json_t *inputs)
 	}
 }
 
-/* Model drift: the current metrics against the model-quality baseline's constraints. */
-static int check_quality(int argc, char **argv, int first)
-{
-	struct ml_err err = ML_ERR_INIT;
-	const char *name = first < argc ? argv[first] : "<stdin>";
-	json_t *cons = load_baseline_file(D.baseline, "constraints.json", &err);
-	json_t *violations = json_array();
-	struct ml_reader_opts ro;
-	struct ml_reader *r = NULL;
-	struct ml_pairs p = { 0 };
-	int rc = 0;
-	if (!cons || ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 ||
-	    !(r = ml_reader_open((const char *const *)argv + first, (size_t)(argc - first), &ro, &err)) ||
-	    ml_pairs_read(r, D.label, D.prediction, name, &p, &err) < 0 ||
-	    ml_quality_check(&p, cons, D.baseline, violations, &err) < 0 || write_violations(violations, &err) < 0) {
-		rc = ml_fail(&err);
-	} else {
-		json_t *stats = ml_quality_statistics(&p);
-		char *line = stats ? json_dumps(stats, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
-		if (line)
-			printf("%s\n", line);
-		free(line);
-		json_decref(stats);
-		size_t n = json_array_size(violations);
-		if (n)
-			ml_warn("%zu model-quality violation%s (see constraint_violations.json)", n, n == 1 ? "" : "s");
-		rc = n ? ML_EXIT_FOUND : 0;
-	}
-	ml_pairs_release(&p);
-	ml_reader_close(r);
-	json_decref(violations);
-	json_decref(cons);
-	return rc;
-}
-
 static int unsupported_options(void)
 {
 	if (D.bookmark && D.model_quality)
@@ -158,10 +128,11 @@ static int unsupported_options(void)
 		return ml_usage_error("--history is for --report's charts: give --report FILE.html too");
 	if (D.report && D.model_quality)
 		return ml_not_built_yet("the HTML report of model quality (--report with --model-quality)");
-	if (D.ground_truth || D.join_on)
-		return ml_not_built_yet("labels from a separate file (--ground-truth, --join-on)");
+	if (D.join_on && !D.ground_truth)
+		return ml_usage_error("--join-on is the key of --ground-truth: give --ground-truth FILE too");
 	if (D.model_quality && (!D.label || !D.prediction))
-		return ml_usage_error("--model-quality needs --label COL and --prediction COL");
+		return ml_usage_error(D.ground_truth ? "--ground-truth needs --label COL (its label) and --prediction COL"
+						     : "--model-quality needs --label COL and --prediction COL");
 	return 0;
 }
 
@@ -430,6 +401,125 @@ out:
 	return rc;
 }
 
+/* ---- model drift ---- */
+
+struct join {
+	struct ml_truth *t;
+	struct ml_capture_dec *dec;
+};
+
+/* A capture row: its prediction (endpointOutput) under its record's inferenceId or eventId. */
+static int on_capture_prediction(void *arg, const struct ml_field *fields, struct ml_err *err)
+{
+	struct join *j = arg;
+	size_t len;
+	const char *key = ml_capture_event_id(j->dec, &len);
+	double pred = NAN;
+	enum ml_num_status s = fields[0].flags & ML_FIELD_ABSENT ? ML_NUM_MISSING
+								 : ml_parse_double(fields[0].ptr, fields[0].len, &pred);
+	if (s != ML_NUM_OK && s != ML_NUM_MISSING)
+		return ml_err_set(err, ML_ERR_DATA, "endpointOutput: expected a number, got \"%.*s\"",
+				  (int)(fields[0].len < 40 ? fields[0].len : 40), fields[0].ptr);
+	return ml_truth_add(j->t, key, len, pred, err) < 0 ? -1 : 0;
+}
+
+/* Predictions (CSV, NDJSON or capture files) joined with their ground truth. */
+static int join_predictions(struct join *j, struct ml_reader *r, struct ml_err *err)
+{
+	if (!ml_capture_detect(r))
+		return ml_truth_join(j->t, r, D.join_on, D.prediction, err);
+	const char *names[] = { D.prediction };
+	struct ml_capture_read_opts co = { .names = names, .ncols = 1, .output_col = 0, .event_id = 1,
+					   .ignore_extra = 1 };
+	int rc = (j->dec = ml_capture_dec_new(&co, err)) ? ml_capture_read(j->dec, r, on_capture_prediction, j, err) : -1;
+	ml_capture_dec_free(j->dec);
+	j->dec = NULL;
+	return rc;
+}
+
+/* The join's counts, for the NDJSON record; a warning when predictions had no ground truth. */
+static json_t *join_summary(const struct ml_truth *t)
+{
+	struct ml_truth_stats st;
+	ml_truth_stats(t, &st);
+	if (st.no_truth)
+		ml_warn("%llu of %llu predictions have no ground truth in %s (joined on %s): left out of the metrics",
+			(unsigned long long)st.no_truth, (unsigned long long)st.predictions, D.ground_truth, D.join_on);
+	ml_info("%llu predictions joined with %llu ground-truth labels; %llu rows without a prediction",
+		(unsigned long long)st.matched, (unsigned long long)st.truth, (unsigned long long)st.no_prediction);
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "file", D.ground_truth, "join_on", D.join_on,
+			 "labels", (json_int_t)st.truth, "labels_empty", (json_int_t)st.truth_unlabelled, "predictions",
+			 (json_int_t)st.predictions, "matched", (json_int_t)st.matched, "without_ground_truth",
+			 (json_int_t)st.no_truth, "without_prediction", (json_int_t)st.no_prediction);
+}
+
+/* The (label, prediction) pairs: from the inputs' two columns, or joined with --ground-truth. */
+static int quality_pairs(struct ml_reader *r, const char *name, struct ml_pairs *p, json_t **join,
+			 const struct ml_reader_opts *ro, struct ml_err *err)
+{
+	if (!D.ground_truth)
+		return ml_pairs_read(r, D.label, D.prediction, name, p, err);
+	struct join j = { 0 };
+	struct ml_reader_opts tro = *ro;	/* its own format, a header naming its columns; rejects not kept */
+	tro.format = ML_FMT_AUTO;
+	tro.header = 1;
+	tro.rejects = NULL;
+	int rc = -1;
+	if (!(j.t = ml_truth_load(D.ground_truth, D.join_on, D.label, &tro, err)) || join_predictions(&j, r, err) < 0 ||
+	    ml_truth_pairs(j.t, p, err) < 0)
+		goto out;
+	if (!(*join = join_summary(j.t)))
+		ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	else if (p->n == 0)
+		ml_err_set(err, ML_ERR_DATA, "no prediction has ground truth in %s (joined on %s)", D.ground_truth,
+			   D.join_on);
+	else
+		rc = 0;
+out:
+	ml_truth_free(j.t);
+	return rc;
+}
+
+/* Model drift: the current metrics against the model-quality baseline's constraints. */
+static int check_quality(int argc, char **argv, int first)
+{
+	struct ml_err err = ML_ERR_INIT;
+	const char *name = first < argc ? argv[first] : "<stdin>";
+	json_t *cons = load_baseline_file(D.baseline, "constraints.json", &err);
+	json_t *violations = json_array(), *join = NULL;
+	struct ml_reader_opts ro;
+	struct ml_reader *r = NULL;
+	struct ml_strlist in = { 0 };
+	struct ml_pairs p = { 0 };
+	int rc = 0;
+	if (!cons || ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 || expand_inputs(argc, argv, first, &in, &err) < 0 ||
+	    !(r = ml_reader_open((const char *const *)in.items, in.n, &ro, &err)) ||
+	    quality_pairs(r, name, &p, &join, &ro, &err) < 0 ||
+	    ml_quality_check(&p, cons, D.baseline, violations, &err) < 0 || write_violations(violations, &err) < 0) {
+		rc = ml_fail(&err);
+	} else {
+		json_t *stats = ml_quality_statistics(&p);
+		if (stats && join)
+			json_object_set(stats, "ground_truth", join);
+		char *line = stats ? json_dumps(stats, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+		if (line)
+			printf("%s\n", line);
+		free(line);
+		json_decref(stats);
+		size_t n = json_array_size(violations);
+		if (n)
+			ml_warn("%zu model-quality violation%s (see constraint_violations.json)", n, n == 1 ? "" : "s");
+		rc = n ? ML_EXIT_FOUND : 0;
+	}
+	ml_pairs_release(&p);
+	ml_reader_close(r);
+	ml_strlist_clear(&in);
+	json_decref(join);
+	json_decref(violations);
+	json_decref(cons);
+	return rc;
+}
+
 static int cmd_drift(int argc, char **argv)
 {
 	struct ml_err err = ML_ERR_INIT;
@@ -451,6 +541,11 @@ static int cmd_drift(int argc, char **argv)
 		return ml_cli_exit(status, &err);
 	if (!D.baseline)
 		return ml_usage_error("a baseline is required: --baseline DIR");
+	if (D.ground_truth) {
+		D.model_quality = 1;
+		if (!D.join_on)
+			D.join_on = "inferenceId";
+	}
 	int rc = unsupported_options();
 	if (rc)
 		return rc;
