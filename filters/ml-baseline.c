@@ -13,6 +13,7 @@
 #include "mlpipe/model.h"
 #include "mlpipe/quality.h"
 #include "mlpipe/stream.h"
+#include "mlpipe/truth.h"
 #include "mlpipe/uri.h"
 
 static struct ml_stream_cli stream;
@@ -32,8 +33,11 @@ static const struct ml_opt baseline_opts[] = {
 	  "baseline model quality (RMSE, MAE, R2...) from --label and --prediction" },
 	{ "label", 0, ML_OPT_STRING, &B.label, "COL", "the true value column" },
 	{ "prediction", 0, ML_OPT_STRING, &B.prediction, "COL", "the predicted value column" },
-	{ "ground-truth", 0, ML_OPT_STRING, &B.ground_truth, "FILE", "labels arriving separately" },
-	{ "join-on", 0, ML_OPT_STRING, &B.join_on, "COL", "key joining --ground-truth to predictions" },
+	{ "ground-truth", 0, ML_OPT_STRING, &B.ground_truth, "FILE",
+	  "labels arriving separately, joined to the predictions (implies --model-quality)" },
+	{ "join-on", 0, ML_OPT_STRING, &B.join_on, "COL",
+	  "the key column of --ground-truth and the predictions (default inferenceId; capture files: "
+	  "their inferenceId, else eventId)" },
 	ML_OPT_END,
 };
 
@@ -108,10 +112,22 @@ static int run_baseline(struct ml_reader *r, struct ml_err *err)
 	return rc;
 }
 
-static int run_quality_baseline(struct ml_reader *r, const char *name, struct ml_err *err)
+/* The (label, prediction) pairs: the input's two columns, or its predictions joined with --ground-truth. */
+static int quality_pairs(struct ml_reader *r, const char *name, const struct ml_reader_opts *ro, struct ml_pairs *p,
+			 struct ml_err *err)
+{
+	if (!B.ground_truth)
+		return ml_pairs_read(r, B.label, B.prediction, name, p, err);
+	const struct ml_truth_join_opts o = { B.ground_truth, B.join_on, B.label, B.prediction };
+	struct ml_truth_stats st;
+	return ml_truth_join_file(&o, r, ro, p, &st, err);
+}
+
+static int run_quality_baseline(struct ml_reader *r, const char *name, const struct ml_reader_opts *ro,
+				struct ml_err *err)
 {
 	struct ml_pairs p;
-	if (ml_pairs_read(r, B.label, B.prediction, name, &p, err) < 0)
+	if (quality_pairs(r, name, ro, &p, err) < 0)
 		return -1;
 	int rc = 0;
 	if (p.n == 0)
@@ -172,10 +188,16 @@ static int cmd_baseline(int argc, char **argv)
 	int status = ml_cli_parse(&cli, argc, argv, &first, &err);
 	if (status != ML_CLI_CONTINUE)
 		return ml_cli_exit(status, &err);
-	if (B.ground_truth || B.join_on)
-		return ml_not_built_yet("labels from a separate file (--ground-truth, --join-on)");
+	if (B.join_on && !B.ground_truth)
+		return ml_usage_error("--join-on is the key of --ground-truth: give --ground-truth FILE too");
+	if (B.ground_truth) {
+		B.model_quality = 1;
+		if (!B.join_on)
+			B.join_on = "inferenceId";
+	}
 	if (B.model_quality && (!B.label || !B.prediction))
-		return ml_usage_error("--model-quality needs --label COL and --prediction COL");
+		return ml_usage_error(B.ground_truth ? "--ground-truth needs --label COL (its label) and --prediction COL"
+						     : "--model-quality needs --label COL and --prediction COL");
 	if (B.merge) {
 		if (B.model_quality)
 			return ml_usage_error("--merge combines data baselines, not model-quality ones");
@@ -186,7 +208,7 @@ static int cmd_baseline(int argc, char **argv)
 	int rc = 0;
 	if (ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 ||
 	    !(r = ml_reader_open((const char *const *)argv + first, (size_t)(argc - first), &ro, &err)) ||
-	    (B.model_quality ? run_quality_baseline(r, first < argc ? argv[first] : "<stdin>", &err)
+	    (B.model_quality ? run_quality_baseline(r, first < argc ? argv[first] : "<stdin>", &ro, &err)
 			     : run_baseline(r, &err)) < 0)
 		rc = ml_fail(&err);
 	ml_reader_close(r);

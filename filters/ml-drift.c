@@ -16,7 +16,6 @@
 #include "mlpipe/drift.h"
 #include "mlpipe/drift_report.h"
 #include "mlpipe/log.h"
-#include "mlpipe/num.h"
 #include "mlpipe/quality.h"
 #include "mlpipe/stream.h"
 #include "mlpipe/truth.h"
@@ -403,54 +402,13 @@ out:
 
 /* ---- model drift ---- */
 
-struct join {
-	struct ml_truth *t;
-	struct ml_capture_dec *dec;
-};
-
-/* A capture row: its prediction (endpointOutput) under its record's inferenceId or eventId. */
-static int on_capture_prediction(void *arg, const struct ml_field *fields, struct ml_err *err)
+/* The join's counts, for the NDJSON record. */
+static json_t *join_summary(const struct ml_truth_stats *st)
 {
-	struct join *j = arg;
-	size_t len;
-	const char *key = ml_capture_event_id(j->dec, &len);
-	double pred = NAN;
-	enum ml_num_status s = fields[0].flags & ML_FIELD_ABSENT ? ML_NUM_MISSING
-								 : ml_parse_double(fields[0].ptr, fields[0].len, &pred);
-	if (s != ML_NUM_OK && s != ML_NUM_MISSING)
-		return ml_err_set(err, ML_ERR_DATA, "endpointOutput: expected a number, got \"%.*s\"",
-				  (int)(fields[0].len < 40 ? fields[0].len : 40), fields[0].ptr);
-	return ml_truth_add(j->t, key, len, pred, err) < 0 ? -1 : 0;
-}
-
-/* Predictions (CSV, NDJSON or capture files) joined with their ground truth. */
-static int join_predictions(struct join *j, struct ml_reader *r, struct ml_err *err)
-{
-	if (!ml_capture_detect(r))
-		return ml_truth_join(j->t, r, D.join_on, D.prediction, err);
-	const char *names[] = { D.prediction };
-	struct ml_capture_read_opts co = { .names = names, .ncols = 1, .output_col = 0, .event_id = 1,
-					   .ignore_extra = 1 };
-	int rc = (j->dec = ml_capture_dec_new(&co, err)) ? ml_capture_read(j->dec, r, on_capture_prediction, j, err) : -1;
-	ml_capture_dec_free(j->dec);
-	j->dec = NULL;
-	return rc;
-}
-
-/* The join's counts, for the NDJSON record; a warning when predictions had no ground truth. */
-static json_t *join_summary(const struct ml_truth *t)
-{
-	struct ml_truth_stats st;
-	ml_truth_stats(t, &st);
-	if (st.no_truth)
-		ml_warn("%llu of %llu predictions have no ground truth in %s (joined on %s): left out of the metrics",
-			(unsigned long long)st.no_truth, (unsigned long long)st.predictions, D.ground_truth, D.join_on);
-	ml_info("%llu predictions joined with %llu ground-truth labels; %llu rows without a prediction",
-		(unsigned long long)st.matched, (unsigned long long)st.truth, (unsigned long long)st.no_prediction);
 	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "file", D.ground_truth, "join_on", D.join_on,
-			 "labels", (json_int_t)st.truth, "labels_empty", (json_int_t)st.truth_unlabelled, "predictions",
-			 (json_int_t)st.predictions, "matched", (json_int_t)st.matched, "without_ground_truth",
-			 (json_int_t)st.no_truth, "without_prediction", (json_int_t)st.no_prediction);
+			 "labels", (json_int_t)st->truth, "labels_empty", (json_int_t)st->truth_unlabelled, "predictions",
+			 (json_int_t)st->predictions, "matched", (json_int_t)st->matched, "without_ground_truth",
+			 (json_int_t)st->no_truth, "without_prediction", (json_int_t)st->no_prediction);
 }
 
 /* The (label, prediction) pairs: from the inputs' two columns, or joined with --ground-truth. */
@@ -459,25 +417,13 @@ static int quality_pairs(struct ml_reader *r, const char *name, struct ml_pairs 
 {
 	if (!D.ground_truth)
 		return ml_pairs_read(r, D.label, D.prediction, name, p, err);
-	struct join j = { 0 };
-	struct ml_reader_opts tro = *ro;	/* its own format, a header naming its columns; rejects not kept */
-	tro.format = ML_FMT_AUTO;
-	tro.header = 1;
-	tro.rejects = NULL;
-	int rc = -1;
-	if (!(j.t = ml_truth_load(D.ground_truth, D.join_on, D.label, &tro, err)) || join_predictions(&j, r, err) < 0 ||
-	    ml_truth_pairs(j.t, p, err) < 0)
-		goto out;
-	if (!(*join = join_summary(j.t)))
-		ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
-	else if (p->n == 0)
-		ml_err_set(err, ML_ERR_DATA, "no prediction has ground truth in %s (joined on %s)", D.ground_truth,
-			   D.join_on);
-	else
-		rc = 0;
-out:
-	ml_truth_free(j.t);
-	return rc;
+	const struct ml_truth_join_opts o = { D.ground_truth, D.join_on, D.label, D.prediction };
+	struct ml_truth_stats st;
+	if (ml_truth_join_file(&o, r, ro, p, &st, err) < 0)
+		return -1;
+	if (!(*join = join_summary(&st)))
+		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	return 0;
 }
 
 /* Model drift: the current metrics against the model-quality baseline's constraints. */

@@ -7,7 +7,9 @@
 #include <jansson.h>
 
 #include "mlpipe/buf.h"
+#include "mlpipe/capture_read.h"
 #include "mlpipe/dict.h"
+#include "mlpipe/log.h"
 #include "mlpipe/num.h"
 #include "mlpipe/truth.h"
 
@@ -171,7 +173,11 @@ struct ml_truth *ml_truth_load(const char *uri, const char *key, const char *lab
 {
 	struct ml_truth *t = ml_calloc(1, sizeof *t, err);
 	struct ml_reader *r = NULL;
-	if (!t || !(t->keys = ml_dict_new(MAX_KEYS, err)) || !(r = ml_reader_open(&uri, 1, ro, err)) ||
+	struct ml_reader_opts o = *ro;	/* its own format, a header naming its columns, rejects not kept */
+	o.format = ML_FMT_AUTO;
+	o.header = 1;
+	o.rejects = NULL;
+	if (!t || !(t->keys = ml_dict_new(MAX_KEYS, err)) || !(r = ml_reader_open(&uri, 1, &o, err)) ||
 	    read_truth(t, r, uri, key, label, err) < 0) {
 		ml_reader_close(r);
 		ml_truth_free(t);
@@ -228,6 +234,64 @@ int ml_truth_join(struct ml_truth *t, struct ml_reader *r, const char *key, cons
 			return -1;
 	}
 	return rc < 0 ? -1 : 0;
+}
+
+struct capture_join {
+	struct ml_truth *t;
+	struct ml_capture_dec *dec;
+};
+
+/* A capture row: its prediction (endpointOutput) under its record's inferenceId or eventId. */
+static int capture_prediction(void *arg, const struct ml_field *f, struct ml_err *err)
+{
+	struct capture_join *j = arg;
+	size_t len;
+	const char *key = ml_capture_event_id(j->dec, &len);
+	double pred = NAN;
+	enum ml_num_status s = f->flags & ML_FIELD_ABSENT ? ML_NUM_MISSING : ml_parse_double(f->ptr, f->len, &pred);
+	if (s != ML_NUM_OK && s != ML_NUM_MISSING)
+		return ml_err_set(err, ML_ERR_DATA, "endpointOutput: expected a number, got \"%.*s\"",
+				  (int)(f->len < KEY_SHOWN ? f->len : KEY_SHOWN), f->ptr);
+	return ml_truth_add(j->t, key, len, pred, err) < 0 ? -1 : 0;
+}
+
+int ml_truth_join_any(struct ml_truth *t, struct ml_reader *r, const char *key, const char *prediction,
+		      struct ml_err *err)
+{
+	if (!ml_capture_detect(r))
+		return ml_truth_join(t, r, key, prediction, err);
+	const char *names[] = { prediction };
+	struct ml_capture_read_opts co = { .names = names, .ncols = 1, .output_col = 0, .event_id = 1,
+					   .ignore_extra = 1 };
+	struct capture_join j = { t, ml_capture_dec_new(&co, err) };
+	int rc = j.dec ? ml_capture_read(j.dec, r, capture_prediction, &j, err) : -1;
+	ml_capture_dec_free(j.dec);
+	return rc;
+}
+
+int ml_truth_join_file(const struct ml_truth_join_opts *o, struct ml_reader *r, const struct ml_reader_opts *ro,
+		       struct ml_pairs *p, struct ml_truth_stats *st, struct ml_err *err)
+{
+	struct ml_truth *t = ml_truth_load(o->truth, o->key, o->label, ro, err);
+	int rc = -1;
+	memset(p, 0, sizeof *p);
+	if (!t || ml_truth_join_any(t, r, o->key, o->prediction, err) < 0 || ml_truth_pairs(t, p, err) < 0)
+		goto out;
+	ml_truth_stats(t, st);
+	if (st->no_truth)	/* never dropped silently */
+		ml_warn("%llu of %llu predictions have no ground truth in %s (joined on %s): left out of the metrics",
+			(unsigned long long)st->no_truth, (unsigned long long)st->predictions, o->truth, o->key);
+	ml_info("%llu predictions joined with %llu ground-truth labels; %llu rows without a prediction",
+		(unsigned long long)st->matched, (unsigned long long)st->truth, (unsigned long long)st->no_prediction);
+	if (p->n == 0)
+		ml_err_set(err, ML_ERR_DATA, "no prediction has ground truth in %s (joined on %s)", o->truth, o->key);
+	else
+		rc = 0;
+out:
+	if (rc < 0)
+		ml_pairs_release(p);
+	ml_truth_free(t);
+	return rc;
 }
 
 int ml_truth_pairs(const struct ml_truth *t, struct ml_pairs *p, struct ml_err *err)

@@ -77,4 +77,16 @@ run "${MQ[@]}" --join-on id -o "$T/o9" "$T/pred.csv"
 expect_rc 64 "--join-on without --ground-truth: usage error"
 run ml-drift -b "$T/mq" --ground-truth "$T/gt.csv" --join-on id -o "$T/o9" "$T/pred.csv"
 expect_rc 64 "--ground-truth needs --label and --prediction"
+
+# ml-baseline --ground-truth: the model-quality baseline of the joined rows.
+cut -d, -f1,2 "$T/scored.csv" >"$T/gt_all.csv"
+run ml-baseline --label price --prediction prediction --ground-truth "$T/gt_all.csv" --join-on id -o "$T/mq2" "$T/pred.csv"
+expect_rc 0 "ml-baseline --ground-truth: exit 0"
+expect_file_eq "$T/mq2/statistics.json" "$T/mq/statistics.json" "the same statistics.json as from rows holding both columns"
+run ml-baseline --label price --prediction prediction --ground-truth "$T/gt.csv" --join-on id -o "$T/mq3" "$T/pred.csv"
+expect_match "$rc:$err" '^0:.*80 of 804 predictions have no ground truth' "ml-baseline warns about predictions without ground truth too"
+run ml-baseline --label price --prediction prediction --ground-truth "$T/other.csv" --join-on id -o "$T/mq4" "$T/pred.csv"
+expect_eq "$rc:$([ -e "$T/mq4/statistics.json" ] && echo written || echo none)" "65:none" "no key in common: exit 65, nothing written"
+run ml-baseline --label price --prediction prediction --join-on id -o "$T/mq4" "$T/pred.csv"
+expect_rc 64 "ml-baseline --join-on without --ground-truth: usage error"
 done_testing

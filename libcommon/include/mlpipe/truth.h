@@ -41,7 +41,11 @@
 
 struct ml_truth;
 
-/* Read the ground truth at uri (key and label: its column names). */
+/*
+ * Read the ground truth at uri (key and label: its column names).  Of ro,
+ * on_error, the delimiter and the limits apply; the format is detected, a
+ * CSV has a header, and rejected records are not kept (only reported).
+ */
 struct ml_truth *ml_truth_load(const char *uri, const char *key, const char *label,
 			       const struct ml_reader_opts *ro, struct ml_err *err);
 void ml_truth_free(struct ml_truth *t);
@@ -63,6 +67,14 @@ int ml_truth_add(struct ml_truth *t, const char *key, size_t len, double predict
 int ml_truth_join(struct ml_truth *t, struct ml_reader *r, const char *key, const char *prediction,
 		  struct ml_err *err);
 
+/*
+ * The same over CSV, NDJSON or data-capture records (capture_read.h): a
+ * capture record's prediction is its endpointOutput and its key is its
+ * eventMetadata.inferenceId, else eventId, whatever key says.
+ */
+int ml_truth_join_any(struct ml_truth *t, struct ml_reader *r, const char *key, const char *prediction,
+		      struct ml_err *err);
+
 /* The joined (label, prediction) pairs, in the ground truth's order; p is reset first. */
 int ml_truth_pairs(const struct ml_truth *t, struct ml_pairs *p, struct ml_err *err);
 
@@ -75,5 +87,19 @@ struct ml_truth_stats {
 	uint64_t no_prediction;		/* rows whose prediction is empty: skipped */
 };
 void ml_truth_stats(const struct ml_truth *t, struct ml_truth_stats *st);
+
+/*
+ * All of it for a filter: load o->truth, join r's predictions, the pairs in
+ * *p and the counts in *st.  Predictions without ground truth are a warning
+ * with their count; none joined at all is an error (no metrics to judge).
+ */
+struct ml_truth_join_opts {
+	const char *truth;	/* the ground truth's URI */
+	const char *key;	/* its key column, and the predictions' */
+	const char *label;	/* its label column */
+	const char *prediction;	/* the predictions' column */
+};
+int ml_truth_join_file(const struct ml_truth_join_opts *o, struct ml_reader *r, const struct ml_reader_opts *ro,
+		       struct ml_pairs *p, struct ml_truth_stats *st, struct ml_err *err);
 
 #endif
