@@ -25,7 +25,7 @@ B := build
 # Debian packages the build, the tests and the benchmarks need.
 DEB_BUILD := build-essential pkg-config libjansson-dev libyaml-dev libssl-dev \
 	libcurl4-openssl-dev libmicrohttpd-dev check
-DEB_TEST := clang python3-xgboost python3-sklearn python3-scipy python3-pandas python3-aiosmtpd xgboost mawk time groff-base \
+DEB_TEST := clang chromium python3-pil python3-xgboost python3-sklearn python3-scipy python3-pandas python3-aiosmtpd xgboost mawk time groff-base \
 	nodejs python3-botocore jq wrk parallel
 DEB_ALL := $(DEB_BUILD) $(DEB_TEST)
 

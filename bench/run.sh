@@ -107,6 +107,12 @@ if $PY -c 'import pandas' 2>/dev/null; then
 	pd_time=$(best_time $PY bench/baseline_ref.py "$DATA")
 	printf '%-28s %8s s\n' "pandas describe + quantiles" "$pd_time"
 fi
+# Memory flat in the input's size: 1 and 10 copies of the rows through a pipe.
+for n in 1 10; do
+	rss=$( { head -1 "$DATA"; for i in $(seq $n); do tail -n +2 "$DATA"; done; } |
+		{ /usr/bin/time -f %M build/bin/ml-baseline -o "$B/baseline-pipe" - >/dev/null; } 2>&1 | tail -1)
+	printf 'ml-baseline peak RSS over %2d million rows: %s KB\n' "$n" "$rss"
+done
 
 if [ "$GB" != 0 ]; then
 	copies=$(awk -v gb="$GB" -v sz="$(stat -c %s "$DATA")" 'BEGIN {print int(gb * 1e9 / sz + 0.999)}')

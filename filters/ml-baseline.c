@@ -13,6 +13,7 @@
 #include "mlpipe/model.h"
 #include "mlpipe/quality.h"
 #include "mlpipe/stream.h"
+#include "mlpipe/truth.h"
 #include "mlpipe/uri.h"
 
 static struct ml_stream_cli stream;
@@ -32,8 +33,11 @@ static const struct ml_opt baseline_opts[] = {
 	  "baseline model quality (RMSE, MAE, R2...) from --label and --prediction" },
 	{ "label", 0, ML_OPT_STRING, &B.label, "COL", "the true value column" },
 	{ "prediction", 0, ML_OPT_STRING, &B.prediction, "COL", "the predicted value column" },
-	{ "ground-truth", 0, ML_OPT_STRING, &B.ground_truth, "FILE", "labels arriving separately" },
-	{ "join-on", 0, ML_OPT_STRING, &B.join_on, "COL", "key joining --ground-truth to predictions" },
+	{ "ground-truth", 0, ML_OPT_STRING, &B.ground_truth, "FILE",
+	  "labels arriving separately, joined to the predictions (implies --model-quality)" },
+	{ "join-on", 0, ML_OPT_STRING, &B.join_on, "COL",
+	  "the key column of --ground-truth and the predictions (default inferenceId; capture files: "
+	  "their inferenceId, else eventId)" },
 	ML_OPT_END,
 };
 
@@ -70,23 +74,34 @@ static int write_json(const char *dir, const char *name, json_t *doc, struct ml_
 	return rc;
 }
 
+/*
+ * Strings are counted by their text, which the baseline interns itself: read
+ * as text, not as the reader's categories, they cost one hash instead of two
+ * and leave the reader free to parse the next batch on another thread.
+ */
+static void strings_as_text(struct ml_schema *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->cols[i].type == ML_TYPE_CATEGORICAL)
+			s->cols[i].type = ML_TYPE_TEXT;
+}
+
+static int add_batch(const struct ml_batch *b, void *bl, struct ml_err *err)
+{
+	return ml_baseline_add(bl, b, err);
+}
+
 static int run_baseline(struct ml_reader *r, struct ml_err *err)
 {
 	struct ml_schema s;
-	struct ml_batch b;
 	struct ml_baseline *bl = NULL;
-	long n = -1;
+	int rc = -1;
 	ml_schema_init(&s);
-	ml_batch_init(&b);
-	if (baseline_schema(r, &s, err) == 0 && ml_reader_bind(r, &s, 0, err) == 0 &&
-	    (bl = ml_baseline_new(&s, err)) != NULL) {
-		while ((n = ml_reader_read_batch(r, &b, err)) > 0)
-			if (ml_baseline_add(bl, &b, err) < 0) {
-				n = -1;
-				break;
-			}
+	if (baseline_schema(r, &s, err) == 0) {
+		strings_as_text(&s);
+		if (ml_reader_bind(r, &s, 0, err) == 0 && (bl = ml_baseline_new(&s, err)) != NULL)
+			rc = ml_reader_each_batch(r, add_batch, bl, err);
 	}
-	int rc = n < 0 ? -1 : 0;
 	if (rc == 0 && (ml_ensure_dir(B.output_dir, err) < 0 ||
 			write_json(B.output_dir, "statistics.json", ml_baseline_statistics(bl), err) < 0 ||
 			write_json(B.output_dir, "constraints.json", ml_baseline_constraints(bl), err) < 0))
@@ -94,15 +109,26 @@ static int run_baseline(struct ml_reader *r, struct ml_err *err)
 	if (rc == 0)
 		ml_stream_log_summary(r, NULL);
 	ml_baseline_free(bl);
-	ml_batch_release(&b);
 	ml_schema_release(&s);
 	return rc;
 }
 
-static int run_quality_baseline(struct ml_reader *r, const char *name, struct ml_err *err)
+/* The (label, prediction) pairs: the input's two columns, or its predictions joined with --ground-truth. */
+static int quality_pairs(struct ml_reader *r, const char *name, const struct ml_reader_opts *ro, struct ml_pairs *p,
+			 struct ml_err *err)
+{
+	if (!B.ground_truth)
+		return ml_pairs_read(r, B.label, B.prediction, name, p, err);
+	const struct ml_truth_join_opts o = { B.ground_truth, B.join_on, B.label, B.prediction };
+	struct ml_truth_stats st;
+	return ml_truth_join_file(&o, r, ro, p, &st, err);
+}
+
+static int run_quality_baseline(struct ml_reader *r, const char *name, const struct ml_reader_opts *ro,
+				struct ml_err *err)
 {
 	struct ml_pairs p;
-	if (ml_pairs_read(r, B.label, B.prediction, name, &p, err) < 0)
+	if (quality_pairs(r, name, ro, &p, err) < 0)
 		return -1;
 	int rc = 0;
 	if (p.n == 0)
@@ -164,10 +190,16 @@ static int cmd_baseline(int argc, char **argv)
 	int status = ml_cli_parse(&cli, argc, argv, &first, &err);
 	if (status != ML_CLI_CONTINUE)
 		return ml_cli_exit(status, &err);
-	if (B.ground_truth || B.join_on)
-		return ml_not_built_yet("labels from a separate file (--ground-truth, --join-on)");
+	if (B.join_on && !B.ground_truth)
+		return ml_usage_error("--join-on is the key of --ground-truth: give --ground-truth FILE too");
+	if (B.ground_truth) {
+		B.model_quality = 1;
+		if (!B.join_on)
+			B.join_on = "inferenceId";
+	}
 	if (B.model_quality && (!B.label || !B.prediction))
-		return ml_usage_error("--model-quality needs --label COL and --prediction COL");
+		return ml_usage_error(B.ground_truth ? "--ground-truth needs --label COL (its label) and --prediction COL"
+						     : "--model-quality needs --label COL and --prediction COL");
 	if (B.merge) {
 		if (B.model_quality)
 			return ml_usage_error("--merge combines data baselines, not model-quality ones");
@@ -178,7 +210,7 @@ static int cmd_baseline(int argc, char **argv)
 	int rc = 0;
 	if (ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 ||
 	    !(r = ml_reader_open((const char *const *)argv + first, (size_t)(argc - first), &ro, &err)) ||
-	    (B.model_quality ? run_quality_baseline(r, first < argc ? argv[first] : "<stdin>", &err)
+	    (B.model_quality ? run_quality_baseline(r, first < argc ? argv[first] : "<stdin>", &ro, &err)
 			     : run_baseline(r, &err)) < 0)
 		rc = ml_fail(&err);
 	ml_reader_close(r);

@@ -18,6 +18,7 @@
 #include "mlpipe/log.h"
 #include "mlpipe/quality.h"
 #include "mlpipe/stream.h"
+#include "mlpipe/truth.h"
 #include "mlpipe/uri.h"
 
 static struct ml_stream_cli stream;
@@ -62,8 +63,11 @@ static const struct ml_opt drift_opts[] = {
 	{ "label", 0, ML_OPT_STRING, &D.label, "COL", "the true value column" },
 	{ "prediction", 0, ML_OPT_STRING, &D.prediction, "COL",
 	  "the predicted value column (capture files: filled from endpointOutput)" },
-	{ "ground-truth", 0, ML_OPT_STRING, &D.ground_truth, "FILE", "labels arriving separately" },
-	{ "join-on", 0, ML_OPT_STRING, &D.join_on, "COL", "key joining --ground-truth to predictions" },
+	{ "ground-truth", 0, ML_OPT_STRING, &D.ground_truth, "FILE",
+	  "labels arriving separately, joined to the predictions (implies --model-quality)" },
+	{ "join-on", 0, ML_OPT_STRING, &D.join_on, "COL",
+	  "the key column of --ground-truth and the predictions (default inferenceId; capture files: "
+	  "their inferenceId, else eventId)" },
 	ML_OPT_END,
 };
 
@@ -114,41 +118,6 @@ static void print_records(json_t *records, json_t *inputs)
 	}
 }
 
-/* Model drift: the current metrics against the model-quality baseline's constraints. */
-static int check_quality(int argc, char **argv, int first)
-{
-	struct ml_err err = ML_ERR_INIT;
-	const char *name = first < argc ? argv[first] : "<stdin>";
-	json_t *cons = load_baseline_file(D.baseline, "constraints.json", &err);
-	json_t *violations = json_array();
-	struct ml_reader_opts ro;
-	struct ml_reader *r = NULL;
-	struct ml_pairs p = { 0 };
-	int rc = 0;
-	if (!cons || ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 ||
-	    !(r = ml_reader_open((const char *const *)argv + first, (size_t)(argc - first), &ro, &err)) ||
-	    ml_pairs_read(r, D.label, D.prediction, name, &p, &err) < 0 ||
-	    ml_quality_check(&p, cons, D.baseline, violations, &err) < 0 || write_violations(violations, &err) < 0) {
-		rc = ml_fail(&err);
-	} else {
-		json_t *stats = ml_quality_statistics(&p);
-		char *line = stats ? json_dumps(stats, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
-		if (line)
-			printf("%s\n", line);
-		free(line);
-		json_decref(stats);
-		size_t n = json_array_size(violations);
-		if (n)
-			ml_warn("%zu model-quality violation%s (see constraint_violations.json)", n, n == 1 ? "" : "s");
-		rc = n ? ML_EXIT_FOUND : 0;
-	}
-	ml_pairs_release(&p);
-	ml_reader_close(r);
-	json_decref(violations);
-	json_decref(cons);
-	return rc;
-}
-
 static int unsupported_options(void)
 {
 	if (D.bookmark && D.model_quality)
@@ -159,10 +128,11 @@ static int unsupported_options(void)
 		return ml_usage_error("--history is for --report's charts: give --report FILE.html too");
 	if (D.report && D.model_quality)
 		return ml_not_built_yet("the HTML report of model quality (--report with --model-quality)");
-	if (D.ground_truth || D.join_on)
-		return ml_not_built_yet("labels from a separate file (--ground-truth, --join-on)");
+	if (D.join_on && !D.ground_truth)
+		return ml_usage_error("--join-on is the key of --ground-truth: give --ground-truth FILE too");
 	if (D.model_quality && (!D.label || !D.prediction))
-		return ml_usage_error("--model-quality needs --label COL and --prediction COL");
+		return ml_usage_error(D.ground_truth ? "--ground-truth needs --label COL (its label) and --prediction COL"
+						     : "--model-quality needs --label COL and --prediction COL");
 	if (D.bookmark && ml_uri_is_remote(D.bookmark))
 		return ml_not_built_yet("a bookmark in a store (--bookmark s3://...; keep it in a local file)");
 	return 0;
@@ -463,6 +433,72 @@ out:
 	return rc;
 }
 
+/* ---- model drift ---- */
+
+/* The join's counts, for the NDJSON record. */
+static json_t *join_summary(const struct ml_truth_stats *st)
+{
+	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "file", D.ground_truth, "join_on", D.join_on,
+			 "labels", (json_int_t)st->truth, "labels_empty", (json_int_t)st->truth_unlabelled, "predictions",
+			 (json_int_t)st->predictions, "matched", (json_int_t)st->matched, "without_ground_truth",
+			 (json_int_t)st->no_truth, "without_prediction", (json_int_t)st->no_prediction);
+}
+
+/* The (label, prediction) pairs: from the inputs' two columns, or joined with --ground-truth. */
+static int quality_pairs(struct ml_reader *r, const char *name, struct ml_pairs *p, json_t **join,
+			 const struct ml_reader_opts *ro, struct ml_err *err)
+{
+	if (!D.ground_truth)
+		return ml_pairs_read(r, D.label, D.prediction, name, p, err);
+	const struct ml_truth_join_opts o = { D.ground_truth, D.join_on, D.label, D.prediction };
+	struct ml_truth_stats st;
+	if (ml_truth_join_file(&o, r, ro, p, &st, err) < 0)
+		return -1;
+	if (!(*join = join_summary(&st)))
+		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	return 0;
+}
+
+/* Model drift: the current metrics against the model-quality baseline's constraints. */
+static int check_quality(int argc, char **argv, int first)
+{
+	struct ml_err err = ML_ERR_INIT;
+	const char *name = first < argc ? argv[first] : "<stdin>";
+	json_t *cons = load_baseline_file(D.baseline, "constraints.json", &err);
+	json_t *violations = json_array(), *join = NULL;
+	struct ml_reader_opts ro;
+	struct ml_reader *r = NULL;
+	struct ml_strlist in = { 0 };
+	struct ml_pairs p = { 0 };
+	int rc = 0;
+	if (!cons || ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 || expand_inputs(argc, argv, first, &in, &err) < 0 ||
+	    !(r = ml_reader_open((const char *const *)in.items, in.n, &ro, &err)) ||
+	    quality_pairs(r, name, &p, &join, &ro, &err) < 0 ||
+	    ml_quality_check(&p, cons, D.baseline, violations, &err) < 0 || write_violations(violations, &err) < 0) {
+		rc = ml_fail(&err);
+	} else {
+		json_t *stats = ml_quality_statistics(&p);
+		if (stats && join)
+			json_object_set(stats, "ground_truth", join);
+		char *line = stats ? json_dumps(stats, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+		if (line)
+			printf("%s\n", line);
+		free(line);
+		json_decref(stats);
+		size_t n = json_array_size(violations);
+		if (n)
+			ml_warn("%zu model-quality violation%s (see constraint_violations.json)", n, n == 1 ? "" : "s");
+		rc = n ? ML_EXIT_FOUND : 0;
+	}
+	ml_pairs_release(&p);
+	ml_reader_close(r);
+	ml_strlist_clear(&in);
+	json_decref(join);
+	json_decref(violations);
+	json_decref(cons);
+	return rc;
+}
+
 static int cmd_drift(int argc, char **argv)
 {
 	struct ml_err err = ML_ERR_INIT;
@@ -484,6 +520,11 @@ static int cmd_drift(int argc, char **argv)
 		return ml_cli_exit(status, &err);
 	if (!D.baseline)
 		return ml_usage_error("a baseline is required: --baseline DIR");
+	if (D.ground_truth) {
+		D.model_quality = 1;
+		if (!D.join_on)
+			D.join_on = "inferenceId";
+	}
 	int rc = unsupported_options();
 	if (rc)
 		return rc;

@@ -89,27 +89,52 @@ fail:
 	return NULL;
 }
 
+/* Is every present value of v[0..n) whole? */
+static int all_integral(const double *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(v[i]) && v[i] != floor(v[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * A batch's count, sum, range and squared deviations from its own mean, then
+ * merged into the running ones (Chan, Golub and LeVeque's update, as
+ * ml_baseline_merge does): no division per value, no chain through the
+ * running mean.
+ */
 static int add_numeric(struct column *c, const double *v, size_t n, struct ml_err *err)
 {
 	struct numeric *s = &c->num;
+	size_t m = 0;
+	double sum = 0, lo = s->min, hi = s->max, m2 = 0;
 	for (size_t i = 0; i < n; i++) {
 		double x = v[i];
-		if (isnan(x)) {
-			c->missing++;
+		if (isnan(x))
 			continue;
-		}
-		c->present++;
-		double d = x - s->mean;
-		s->mean += d / (double)c->present;
-		s->m2 += d * (x - s->mean);
-		s->sum += x;
-		s->min = x < s->min ? x : s->min;
-		s->max = x > s->max ? x : s->max;
-		s->integral &= x == floor(x);
-		if (ml_kll_add(s->sketch, x, err) < 0)
-			return -1;
+		m++;
+		sum += x;
+		lo = x < lo ? x : lo;
+		hi = x > hi ? x : hi;
 	}
-	return 0;
+	c->missing += n - m;
+	if (m == 0)
+		return 0;
+	double mean = sum / (double)m;
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(v[i]))
+			m2 += (v[i] - mean) * (v[i] - mean);
+	double na = (double)c->present, nb = (double)m, delta = mean - s->mean;
+	s->mean += delta * nb / (na + nb);
+	s->m2 += m2 + delta * delta * na * nb / (na + nb);
+	s->sum += sum;
+	s->min = lo;
+	s->max = hi;
+	c->present += m;
+	if (s->integral)
+		s->integral = all_integral(v, n);
+	return ml_kll_add_n(s->sketch, v, n, err);
 }
 
 /* k more occurrences of a value (k > 1 when merging baselines). */
@@ -137,6 +162,7 @@ static int count_value(struct column *c, const char *text, size_t len, uint64_t 
 	return 0;
 }
 
+/* Empty text is a missing value, as it is for the reader's categories. */
 static int add_strings(struct column *c, const struct ml_batch *b, const struct ml_batch_col *col,
 		       struct ml_err *err)
 {
@@ -145,7 +171,7 @@ static int add_strings(struct column *c, const struct ml_batch *b, const struct 
 		size_t len = 0;
 		if (col->type == ML_TYPE_CATEGORICAL && col->cat[r] >= 0) {
 			text = ml_dict_name(col->dict, col->cat[r], &len);
-		} else if (col->type == ML_TYPE_TEXT && col->text_len[r] != UINT32_MAX) {
+		} else if (col->type == ML_TYPE_TEXT && col->text_len[r] != UINT32_MAX && col->text_len[r]) {
 			text = b->text.data + col->text_off[r];
 			len = col->text_len[r];
 		}

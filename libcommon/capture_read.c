@@ -34,6 +34,8 @@ struct ml_capture_dec {
 	size_t nout, out_alloc;
 	size_t row_in_record;
 	struct ml_capture_stats st;
+	struct ml_buf event_id;		/* the record's inferenceId or eventId (opts.event_id) */
+	int has_event_id;
 };
 
 void ml_capture_dec_free(struct ml_capture_dec *dec)
@@ -48,6 +50,7 @@ void ml_capture_dec_free(struct ml_capture_dec *dec)
 	ml_buf_release(&dec->text);
 	ml_buf_release(&dec->payload);
 	ml_buf_release(&dec->outputs);
+	ml_buf_release(&dec->event_id);
 	free(dec);
 }
 
@@ -85,6 +88,7 @@ struct ml_capture_dec *ml_capture_dec_new(const struct ml_capture_read_opts *opt
 	ml_buf_init(&dec->text, SCRATCH_CAP);
 	ml_buf_init(&dec->payload, SCRATCH_CAP);
 	ml_buf_init(&dec->outputs, SCRATCH_CAP);
+	ml_buf_init(&dec->event_id, SCRATCH_CAP);
 	return dec;
 fail:
 	ml_capture_dec_free(dec);
@@ -274,7 +278,7 @@ static int csv_rows(struct ml_capture_dec *dec, const char *s, size_t len, struc
 		long n = csv_line(&p, end, &line, offs, lens, maxf, err);
 		if (n < 0) {
 			rc = -1;
-		} else if ((size_t)n != dec->o.npositions) {
+		} else if ((size_t)n < dec->o.npositions || ((size_t)n > dec->o.npositions && !dec->o.ignore_extra)) {
 			if ((size_t)n > dec->o.npositions && (size_t)n - dec->o.npositions > dec->st.extra_fields)
 				dec->st.extra_fields = (size_t)n - dec->o.npositions;
 			rc = ml_err_set(err, ML_ERR_DATA,
@@ -283,7 +287,7 @@ static int csv_rows(struct ml_capture_dec *dec, const char *s, size_t len, struc
 					n, dec->o.npositions);
 		} else {
 			rc = row_begin(dec, err);
-			for (size_t i = 0; rc == 0 && i < (size_t)n; i++)
+			for (size_t i = 0; rc == 0 && i < dec->o.npositions; i++)
 				rc = cell_set(dec, dec->positions[i], line.data + offs[i], lens[i], err);
 			rc = rc ? rc : row_end(dec, err);
 		}
@@ -320,6 +324,8 @@ static int json_row(struct ml_capture_dec *dec, const json_t *row, struct ml_err
 			dec->st.extra_fields = extra;
 	} else if (json_is_array(row)) {
 		size_t n = json_array_size(row);
+		if (n > dec->o.npositions && dec->o.ignore_extra)
+			n = dec->o.npositions;
 		if (n != dec->o.npositions)
 			return ml_err_set(err, ML_ERR_DATA,
 					  "a JSON payload row has %zu values where %zu columns were expected "
@@ -331,7 +337,7 @@ static int json_row(struct ml_capture_dec *dec, const json_t *row, struct ml_err
 	} else if (dec->o.npositions == 1) {
 		if (cell_json(dec, dec->positions[0], row, err) < 0)
 			return -1;
-	} else {
+	} else if (dec->o.npositions || !dec->o.ignore_extra) {
 		return ml_err_set(err, ML_ERR_DATA, "a JSON payload row is a single value where %zu columns were expected",
 				  dec->o.npositions);
 	}
@@ -575,6 +581,33 @@ static int decode_capture_data(struct ml_capture_dec *dec, const json_t *cd, ml_
 	return rows_flush(dec, fn, arg, err);
 }
 
+/*
+ * The key ground truth is joined on (SageMaker's rule): eventMetadata's
+ * inferenceId (the caller's), else its eventId.
+ */
+static int note_event_id(struct ml_capture_dec *dec, const json_t *meta, struct ml_err *err)
+{
+	dec->has_event_id = 0;
+	if (!dec->o.event_id || !json_is_object(meta))
+		return 0;
+	const json_t *id = json_object_get(meta, "inferenceId");
+	if (!json_is_string(id) || !json_string_length(id))
+		id = json_object_get(meta, "eventId");
+	if (!json_is_string(id))
+		return 0;
+	ml_buf_reset(&dec->event_id);
+	if (ml_buf_add(&dec->event_id, json_string_value(id), json_string_length(id)) < 0)
+		return ml_err_set(err, ML_ERR_DATA, "an eventMetadata id longer than %zu bytes", (size_t)SCRATCH_CAP);
+	dec->has_event_id = 1;
+	return 0;
+}
+
+const char *ml_capture_event_id(const struct ml_capture_dec *dec, size_t *len)
+{
+	*len = dec->has_event_id ? dec->event_id.len : 0;
+	return dec->has_event_id ? dec->event_id.data : NULL;
+}
+
 int ml_capture_decode(struct ml_capture_dec *dec, const char *json, size_t len, ml_capture_row_fn fn, void *arg,
 		      struct ml_err *err)
 {
@@ -583,9 +616,28 @@ int ml_capture_decode(struct ml_capture_dec *dec, const char *json, size_t len, 
 	if (!doc)
 		return ml_err_set(err, ML_ERR_DATA, "a capture record does not parse: %s", je.text);
 	const json_t *cd = json_object_get(doc, "captureData");
-	int rc = json_is_object(cd) ? decode_capture_data(dec, cd, fn, arg, err)
-				    : ml_err_set(err, ML_ERR_DATA, "a capture record has no \"captureData\" object");
+	int rc = !json_is_object(cd) ? ml_err_set(err, ML_ERR_DATA, "a capture record has no \"captureData\" object")
+	       : note_event_id(dec, json_object_get(doc, "eventMetadata"), err) < 0 ? -1
+										: decode_capture_data(dec, cd, fn, arg, err);
 	json_decref(doc);
+	return rc;
+}
+
+/* The same from a record's eventMetadata column (looked up each time: NDJSON may add it late). */
+static int record_event_id(struct ml_capture_dec *dec, struct ml_reader *r, const struct ml_record *rec,
+			   struct ml_err *err)
+{
+	dec->has_event_id = 0;
+	if (!dec->o.event_id)
+		return 0;
+	long col = ml_reader_find_column(r, "eventMetadata");
+	const struct ml_field *f = col >= 0 && (size_t)col < rec->nfields ? &rec->fields[col] : NULL;
+	if (!f || !(f->flags & ML_FIELD_JSON_NESTED))
+		return 0;
+	json_error_t je;
+	json_t *meta = json_loadb(f->ptr, f->len, 0, &je);
+	int rc = note_event_id(dec, meta, err);
+	json_decref(meta);
 	return rc;
 }
 
@@ -604,7 +656,7 @@ int ml_capture_read(struct ml_capture_dec *dec, struct ml_reader *r, ml_capture_
 			ml_err_set(&why, ML_ERR_DATA, "not a capture record: no \"captureData\" object");
 		else if (!json_is_object(cd))
 			ml_err_set(&why, ML_ERR_DATA, "\"captureData\" is not an object");
-		else if (decode_capture_data(dec, cd, fn, arg, &why) == 0)
+		else if (record_event_id(dec, r, &rec, &why) == 0 && decode_capture_data(dec, cd, fn, arg, &why) == 0)
 			why.class = ML_ERR_NONE;
 		json_decref(cd);
 		if (why.class == ML_ERR_INTERNAL) {	/* not the data's fault */

@@ -5,7 +5,8 @@
  * capacity, the lowest full level is sorted and every other value (starting
  * at a random offset) moves up a level with double weight.  Capacities shrink
  * geometrically (factor 2/3) going down from the top level, which is what
- * bounds the error at about 1.65/k of the rank with total space ~3k.
+ * bounds the error at about 1.65/k of the rank with total space ~3k, plus
+ * level 0's buffer of k/2 (see capacity()).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ struct ml_kll {
 	int compacted;
 	size_t caps[MAX_LEVELS];	/* capacity of each level, cached: they change only with nlevels */
 	size_t cap0, total_cap;
+	size_t held;			/* values held over all levels, kept up to date */
 };
 
 static void set_nlevels(struct ml_kll *s, size_t nlevels);
@@ -73,10 +75,18 @@ static int coin(struct ml_kll *s)
 	return (int)(s->rng >> 63);
 }
 
+/*
+ * Level 0 is a buffer of at least k/2 values: sorting values a thousand at a
+ * time, rather than the few dozen that the geometric capacity leaves level 0
+ * of a long stream, makes each value's share of a sort's fixed cost small,
+ * and fewer compactions of weight 1 only lower the error.
+ */
 static size_t capacity(const struct ml_kll *s, size_t h)
 {
 	double c = s->k * pow(2.0 / 3.0, (double)(s->nlevels - 1 - h));	/* cached in caps[] */
 	size_t cap = (size_t)ceil(c);
+	if (h == 0 && cap < s->k / 2)
+		cap = s->k / 2;
 	return cap < 2 ? 2 : cap;
 }
 
@@ -119,13 +129,19 @@ static int add_run(struct level *l, const double *src, size_t offset, size_t cou
 		l->n += count;
 		return 0;
 	}
+	/* Branch-free while both runs last: which run gives the next value is a coin flip to the predictor. */
 	size_t i = l->n, j = count, k = l->n + count;
+	double *v = l->v;
+	while (i > 0 && j > 0) {
+		double a = v[i - 1], x = src[2 * (j - 1) + offset];
+		size_t from_level = a > x;
+		v[--k] = from_level ? a : x;
+		i -= from_level;
+		j -= 1 - from_level;
+	}
 	while (j > 0) {
-		double x = src[2 * (j - 1) + offset];
-		if (i > 0 && l->v[i - 1] > x)
-			l->v[--k] = l->v[--i];
-		else
-			l->v[--k] = x, j--;
+		j--;
+		v[--k] = src[2 * j + offset];
 	}
 	l->n += count;
 	l->sorted = 1;
@@ -153,6 +169,24 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * A level's array grows to the most it held, and capacities shrink as levels
+ * are added above: a long stream would leave every level as large as the top
+ * one once was, memory growing with the log of the stream.  An emptied level
+ * gives back what is far beyond its capacity.
+ */
+static void shrink(struct level *l, size_t cap)
+{
+	size_t want = 2 * cap > 16 ? 2 * cap : 16;
+	if (l->alloc <= 2 * want)
+		return;
+	double *v = realloc(l->v, want * sizeof *v);
+	if (v) {
+		l->v = v;
+		l->alloc = want;
+	}
+}
+
 /* Halve level h into level h + 1; an odd value out stays at level h. */
 static int compact(struct ml_kll *s, size_t h, struct ml_err *err)
 {
@@ -174,21 +208,15 @@ static int compact(struct ml_kll *s, size_t h, struct ml_err *err)
 		l->n = 0;
 	}
 	l->sorted = 1;
+	shrink(l, s->caps[h]);
+	s->held -= pairs;	/* 2 * pairs values left level h, pairs arrived at h + 1 */
 	s->compacted = 1;
 	return 0;
 }
 
-static size_t held(const struct ml_kll *s)
-{
-	size_t n = 0;
-	for (size_t h = 0; h < s->nlevels; h++)
-		n += s->levels[h].n;
-	return n;
-}
-
 static int compress(struct ml_kll *s, struct ml_err *err)
 {
-	while (held(s) >= s->total_cap) {
+	while (s->held >= s->total_cap) {
 		size_t h = 0;
 		while (h < s->nlevels && s->levels[h].n < s->caps[h])
 			h++;
@@ -207,14 +235,51 @@ int ml_kll_add(struct ml_kll *s, double x, struct ml_err *err)
 	if (push(&s->levels[0], x, err) < 0)
 		return -1;
 	s->n++;
+	s->held++;
 	if (x < s->min)
 		s->min = x;
 	if (x > s->max)
 		s->max = x;
-	/* Cheap test first: only level 0 grows between compressions. */
-	if (s->levels[0].n < s->cap0)
+	/* Only level 0 grows between compressions, and compress() acts only when the sketch is full. */
+	if (s->levels[0].n < s->cap0 || s->held < s->total_cap)
 		return 0;
 	return compress(s, err);
+}
+
+int ml_kll_add_n(struct ml_kll *s, const double *x, size_t n, struct ml_err *err)
+{
+	struct level *l0 = &s->levels[0];
+	size_t i = 0;
+	while (i < n) {
+		/* Values that go in before ml_kll_add() would call compress(): at least one. */
+		size_t room = s->cap0 > l0->n ? s->cap0 - l0->n : 0;
+		if (s->total_cap > s->held && s->total_cap - s->held > room)
+			room = s->total_cap - s->held;
+		room = room ? room : 1;
+		if (reserve(l0, room, err) < 0)
+			return -1;
+		size_t before = l0->n, added = 0;
+		double lo = s->min, hi = s->max;
+		for (; i < n && added < room; i++) {
+			double v = x[i];
+			if (isnan(v))
+				continue;
+			l0->v[before + added++] = v;
+			lo = v < lo ? v : lo;
+			hi = v > hi ? v : hi;
+		}
+		if (!added)
+			break;
+		l0->n += added;
+		l0->sorted = l0->n == 1;	/* as push() leaves it */
+		s->min = lo;
+		s->max = hi;
+		s->n += added;
+		s->held += added;
+		if (l0->n >= s->cap0 && s->held >= s->total_cap && compress(s, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int ml_kll_merge(struct ml_kll *dst, const struct ml_kll *src, struct ml_err *err)
@@ -228,6 +293,7 @@ int ml_kll_merge(struct ml_kll *dst, const struct ml_kll *src, struct ml_err *er
 		for (size_t i = 0; i < src->levels[h].n; i++)
 			if (push(&dst->levels[h], src->levels[h].v[i], err) < 0)
 				return -1;
+	dst->held += src->held;
 	dst->n += src->n;
 	dst->compacted |= src->compacted;
 	if (src->min < dst->min)
@@ -270,7 +336,7 @@ static int cmp_weighted(const void *a, const void *b)
 /* All held values with their weights, sorted; caller frees. */
 static struct weighted *sorted_items(const struct ml_kll *s, size_t *n)
 {
-	struct weighted *items = malloc((held(s) ? held(s) : 1) * sizeof *items);
+	struct weighted *items = malloc((s->held ? s->held : 1) * sizeof *items);
 	if (!items)
 		return NULL;
 	*n = 0;
@@ -394,6 +460,7 @@ struct ml_kll *ml_kll_from_json(const json_t *j, const char *what, struct ml_err
 		if (level_from_json(s, h, json_array_get(levels, h), what, err) < 0)
 			goto fail;
 		weight += (uint64_t)s->levels[h].n << h;
+		s->held += s->levels[h].n;
 	}
 	if (weight != s->n) {
 		ml_err_set(err, ML_ERR_DATA, "%s: KLL sketch weights add up to %llu, not n = %llu", what,

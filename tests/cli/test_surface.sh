@@ -214,7 +214,6 @@ not_built() { # name cmd...
 	expect_eq "$out" "" "$name writes nothing on stdout"
 }
 not_built "ml-drift --merge" ml-drift --baseline d --merge
-not_built "ml-baseline --ground-truth" ml-baseline --model-quality --label price --prediction p --ground-truth g --join-on id
 
 # ---- write errors and closed pipes ----
 if [ -c /dev/full ]; then

@@ -8,6 +8,7 @@
 
 #include "mlpipe/dict.h"
 #include "mlpipe/stream.h"
+#include "mlpipe/threads.h"
 #include "testutil.h"
 
 
@@ -553,6 +554,77 @@ START_TEST(test_hostile_corpus)
 }
 END_TEST
 
+/* ml_reader_each_batch: the sum of rows in order, a bad row's error, the callback's error. */
+struct each {
+	double sum, last;
+	long batches, stop_at;
+};
+
+static int each_cb(const struct ml_batch *b, void *arg, struct ml_err *err)
+{
+	struct each *e = arg;
+	for (size_t i = 0; i < b->nrows; i++) {
+		ck_assert(b->cols[0].num[i] == e->last + 1);	/* rows in order, none lost or repeated */
+		e->last = b->cols[0].num[i];
+		e->sum += e->last;
+	}
+	if (++e->batches == e->stop_at)
+		return ml_err_set(err, ML_ERR_DATA, "stop here");
+	return 0;
+}
+
+START_TEST(test_each_batch)
+{
+	char *text = malloc(200000);
+	size_t len = (size_t)sprintf(text, "x,c\n");
+	for (int i = 1; i <= 10000; i++)
+		len += (size_t)sprintf(text + len, "%d,k%d\n", i, i % 3);
+	static const char *const specs[] = { "x:n:f", "x:n:f,c:c:f", "x:n:f,c:t:f" };
+	for (long threads = 1; threads <= 2; threads++)
+		for (size_t k = 0; k < 3; k++) {
+			ml_set_threads(threads);
+			struct ml_err err = ML_ERR_INIT;
+			struct ml_reader_opts o;
+			ml_reader_opts_init(&o);
+			o.batch_rows = 333;
+			struct ml_reader *r = open_text_as("in.csv", text, len, &o, &err);
+			struct ml_schema s;
+			schema_of(&s, specs[k]);
+			ck_assert_int_eq(ml_reader_bind(r, &s, 0, &err), 0);
+			struct each e = { 0 };
+			ck_assert_int_eq(ml_reader_each_batch(r, each_cb, &e, &err), 0);
+			ck_assert_double_eq(e.sum, 10000.0 * 10001 / 2);
+			ck_assert_int_eq(e.batches, (10000 + 332) / 333);
+			ml_reader_close(r);
+			r = open_text_as("in.csv", text, len, &o, &err);
+			ck_assert_int_eq(ml_reader_bind(r, &s, 0, &err), 0);
+			e = (struct each){ .stop_at = 5 };
+			ck_assert_int_eq(ml_reader_each_batch(r, each_cb, &e, &err), -1);
+			ck_assert_str_eq(err.msg, "stop here");
+			ck_assert_int_eq(e.batches, 5);
+			ml_reader_close(r);
+			ml_schema_release(&s);
+		}
+	strstr(text, "\n9990,")[1] = 'z';	/* a bad number near the end: the error comes through */
+	ml_set_threads(2);
+	struct ml_err err = ML_ERR_INIT;
+	struct ml_reader_opts o;
+	ml_reader_opts_init(&o);
+	o.batch_rows = 333;
+	struct ml_reader *r = open_text_as("bad.csv", text, len, &o, &err);
+	struct ml_schema s;
+	schema_of(&s, "x:n:f");
+	ck_assert_int_eq(ml_reader_bind(r, &s, 0, &err), 0);
+	struct each e = { 0 };
+	ck_assert_int_eq(ml_reader_each_batch(r, each_cb, &e, &err), -1);
+	ck_assert_msg(strstr(err.msg, "bad.csv:9991:1:") != NULL, "%s", err.msg);
+	ml_reader_close(r);
+	ml_schema_release(&s);
+	ml_set_threads(0);
+	free(text);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("reader");
@@ -578,6 +650,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_infer_does_not_consume);
 	tcase_add_test(tc, test_several_inputs);
 	tcase_add_loop_test(tc, test_hostile_corpus, 0, 16);
+	tcase_add_test(tc, test_each_batch);
 	suite_add_tcase(s, tc);
 	return s;
 }

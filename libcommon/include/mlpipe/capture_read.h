@@ -49,6 +49,9 @@ struct ml_capture_read_opts {
 					   NULL: 0 .. ncols-1 skipping output_col */
 	size_t npositions;
 	long output_col;		/* column filled from endpointOutput, or -1 */
+	int event_id;			/* keep each record's id for ml_capture_event_id() */
+	int ignore_extra;		/* CSV fields, JSON array items past the positions: ignored,
+					   not an error (when only endpointOutput matters) */
 };
 
 struct ml_capture_dec;
@@ -79,6 +82,14 @@ int ml_capture_read(struct ml_capture_dec *dec, struct ml_reader *r, ml_capture_
 /* Decode one capture record's JSON text (the whole line). */
 int ml_capture_decode(struct ml_capture_dec *dec, const char *json, size_t len, ml_capture_row_fn fn,
 		      void *arg, struct ml_err *err);
+
+/*
+ * With opts.event_id, during a row callback: the record's
+ * eventMetadata.inferenceId, or its eventId when it has none (the key
+ * SageMaker joins ground truth on); NULL when it has neither.  Borrowed,
+ * not NUL-terminated.
+ */
+const char *ml_capture_event_id(const struct ml_capture_dec *dec, size_t *len);
 
 /* What has been decoded so far. */
 struct ml_capture_stats {

@@ -1,7 +1,7 @@
 /*
  * kll.h - a mergeable quantile sketch (Karnin, Lang, Liberty 2016).
  *
- * Bounded memory (about 3k values) whatever the stream length, mergeable
+ * Bounded memory (about 3.5k values) whatever the stream length, mergeable
  * across shards, and exact while fewer than k values have been seen: the
  * median of 804 prices is the true median, the median of a billion is
  * within about 1.65/k of the true rank (k = 2048: 0.08%).  Deterministic:
@@ -29,6 +29,8 @@ struct ml_kll *ml_kll_new(uint32_t k, struct ml_err *err);
 void ml_kll_free(struct ml_kll *s);
 
 int ml_kll_add(struct ml_kll *s, double x, struct ml_err *err);
+/* The same for x[0..n), faster: the same sketch as n ml_kll_add() calls. */
+int ml_kll_add_n(struct ml_kll *s, const double *x, size_t n, struct ml_err *err);
 /* Fold src into dst (same k); src is unchanged. */
 int ml_kll_merge(struct ml_kll *dst, const struct ml_kll *src, struct ml_err *err);
 

@@ -195,6 +195,17 @@ int ml_reader_bind(struct ml_reader *r, const struct ml_schema *s, int allow_mis
 /* Rows read into b (b is reset first); 0 at end of input; -1 on error. */
 long ml_reader_read_batch(struct ml_reader *r, struct ml_batch *b, struct ml_err *err);
 
+/*
+ * Every batch of r (bound) to fn, in order, until the end of input (0) or an
+ * error (-1: reading, or fn's).  With more than one thread (ml_threads()),
+ * the next batch is read on a second thread while fn works on this one, so
+ * parsing and the caller's work overlap; the batch is borrowed until fn
+ * returns.  A schema with categorical columns is read in this thread: their
+ * ids point into dictionaries the reader grows as it reads.
+ */
+typedef int (*ml_batch_fn)(const struct ml_batch *b, void *ctx, struct ml_err *err);
+int ml_reader_each_batch(struct ml_reader *r, ml_batch_fn fn, void *ctx, struct ml_err *err);
+
 /* A categorical column's dictionary, after bind; NULL for other types. */
 const struct ml_dict *ml_reader_dict(const struct ml_reader *r, size_t schema_col);
 
