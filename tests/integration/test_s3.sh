@@ -5,25 +5,8 @@
 . "$(dirname "$0")/../lib.sh"
 PY=/usr/bin/python3
 CARS=$DATA/used_cars.csv
-MODULES=${MLPIPE_NODE_MODULES:-$ROOT/build/node_modules}
-
-if [ ! -d "$MODULES/@20minutes/s3rver" ]; then
-	not_ok "s3rver is installed" "no $MODULES/@20minutes/s3rver: run" \
-		"npm install --prefix build @20minutes/s3rver@4.0.4 (as .ci/run does)"
-	exit 1
-fi
-
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$T"' EXIT
-node --openssl-legacy-provider "$ROOT/tests/integration/s3rver.js" "$MODULES" "$T/s3data" "$T/s3.port" \
-	mlpipe raw >"$T/s3rver.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$T/s3.port" ] && break; sleep 0.1; done
-if [ ! -s "$T/s3.port" ]; then not_ok "s3rver starts" "$(cat "$T/s3rver.log")"; exit 1; fi
-ENDPOINT=http://127.0.0.1:$(cat "$T/s3.port")
-export MLPIPE_S3_ENDPOINT=$ENDPOINT AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_SHARED_CREDENTIALS_FILE AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 \
-	MLPIPE_S3_PART_SIZE MLPIPE_S3_RETRIES MLPIPE_S3_LIST_PAGE MLPIPE_S3_PATH_STYLE
+. "$ROOT/tests/integration/s3rver.sh"
+s3rver_start mlpipe raw
 # What the server holds, read behind the plugin's back (s3rver's own files).
 stored() { cat "$T/s3data/$1/$2._S3rver_object" 2>/dev/null; }
 http_get() { $PY -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' "$1"; }
@@ -128,12 +111,7 @@ expect_rc 75 "server down: exit 75"
 expect_match "$err" "s3://mlpipe/models/model.json: GET $ENDPOINT/mlpipe/models/model.json: .* \\(2 attempts\\)" "naming the URI and the endpoint"
 
 # ---- listing: ml-watch over a prefix (a new server on the same data) ----
-port=$(cat "$T/s3.port"); rm -f "$T/s3.port"
-node --openssl-legacy-provider "$ROOT/tests/integration/s3rver.js" "$MODULES" "$T/s3data" "$T/s3.port" \
-	mlpipe raw >>"$T/s3rver.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$T/s3.port" ] && break; sleep 0.1; done
-export MLPIPE_S3_ENDPOINT=http://127.0.0.1:$(cat "$T/s3.port")
+s3rver_start mlpipe raw
 for k in b/2.csv a.csv b/1.csv 'c d.csv' 'e+f=g.csv' z.csv; do
 	halves "$T/test.csv" "s3://raw/in/$k" "$T/junk.csv" 2>/dev/null
 done

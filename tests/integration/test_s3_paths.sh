@@ -10,28 +10,12 @@
 . "$(dirname "$0")/../lib.sh"
 PY=/usr/bin/python3
 CARS=$DATA/used_cars.csv
-MODULES=${MLPIPE_NODE_MODULES:-$ROOT/build/node_modules}
-
-if [ ! -d "$MODULES/@20minutes/s3rver" ]; then
-	not_ok "s3rver is installed" "no $MODULES/@20minutes/s3rver: run" \
-		"npm install --prefix build @20minutes/s3rver@4.0.4 (as .ci/run does)"
-	exit 1
-fi
+. "$ROOT/tests/integration/s3rver.sh"
 
 # A second key pair whose secret differs from its ID, to look for the secret in messages.
 PKEY=MLPIPEPROFILEKEY
 PSECRET=pr0file-s3cret-never-printed
-pids=()
-trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$T"' EXIT
-S3RVER_KEYS="$PKEY:$PSECRET" node --openssl-legacy-provider "$ROOT/tests/integration/s3rver.js" "$MODULES" \
-	"$T/s3data" "$T/s3.port" mlpipe >"$T/s3rver.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do [ -s "$T/s3.port" ] && break; sleep 0.1; done
-if [ ! -s "$T/s3.port" ]; then not_ok "s3rver starts" "$(cat "$T/s3rver.log")"; exit 1; fi
-ENDPOINT=http://127.0.0.1:$(cat "$T/s3.port")
-export MLPIPE_S3_ENDPOINT=$ENDPOINT AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1
-unset AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SHARED_CREDENTIALS_FILE AWS_CONFIG_FILE \
-	AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 MLPIPE_S3_PART_SIZE MLPIPE_S3_RETRIES MLPIPE_S3_LIST_PAGE MLPIPE_S3_PATH_STYLE
+S3RVER_KEYS="$PKEY:$PSECRET" s3rver_start mlpipe
 # The keys under a prefix as the server holds them (s3rver's files), one a line.
 keys() { (cd "$T/s3data/mlpipe" 2>/dev/null && find . -name '*._S3rver_object' | sed 's|^\./||; s|\._S3rver_object$||' | sort | grep "^$1"); }
 stored() { cat "$T/s3data/mlpipe/$1._S3rver_object" 2>/dev/null; }
