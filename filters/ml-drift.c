@@ -24,7 +24,7 @@
 static struct ml_stream_cli stream;
 static struct {
 	char *baseline, *output, *bookmark, *report, *history, *ground_truth, *join_on, *label, *prediction;
-	int model_quality, merge;
+	int model_quality;
 	double threshold, numeric_threshold, categorical_threshold;
 	int numeric_method, categorical_method;
 	struct ml_strlist capture_columns;
@@ -55,7 +55,6 @@ static const struct ml_opt drift_opts[] = {
 	  "capture files: the baseline columns a CSV payload holds, in order (default: all but --prediction)" },
 	{ "bookmark", 0, ML_OPT_STRING, &D.bookmark, "FILE",
 	  "remember what was processed; the next run reads only new files and bytes" },
-	{ "merge", 0, ML_OPT_FLAG, &D.merge, NULL, "merge this run's statistics into the bookmark's" },
 	{ "report", 0, ML_OPT_STRING, &D.report, "FILE.html", "write an HTML drift report with plots" },
 	{ "history", 0, ML_OPT_STRING, &D.history, "FILE",
 	  "earlier runs' drift records (NDJSON) for the report's drift-over-time charts" },
@@ -122,8 +121,6 @@ static int unsupported_options(void)
 {
 	if (D.bookmark && D.model_quality)
 		return ml_not_built_yet("--bookmark with --model-quality");
-	if (D.merge)
-		return ml_not_built_yet("--merge");
 	if (D.history && !D.report)
 		return ml_usage_error("--history is for --report's charts: give --report FILE.html too");
 	if (D.report && D.model_quality)

@@ -64,7 +64,7 @@ expect_eq "$($PY -c 'import json,sys; print(" ".join(v["metric_name"] + ":" + v[
 run ml-drift -b "$T/nowhere" "$CARS"
 expect_rc 66 "a missing baseline directory exits 66"
 run ml-drift -b "$T/bl" --merge "$CARS"
-expect_rc 69 "--merge is not built yet (69)"
+expect_rc 64 "--merge is no ml-drift option (shard baselines merge with ml-baseline --merge): 64"
 run ml-drift "$CARS"
 expect_rc 64 "no --baseline is a usage error"
 done_testing

@@ -213,7 +213,7 @@ not_built() { # name cmd...
 	expect_match "$err" 'is not supported yet' "$name says it is not supported yet"
 	expect_eq "$out" "" "$name writes nothing on stdout"
 }
-not_built "ml-drift --merge" ml-drift --baseline d --merge
+not_built "ml-train --loss logistic" ml-train -a linear --target price --loss logistic
 
 # ---- write errors and closed pipes ----
 if [ -c /dev/full ]; then
