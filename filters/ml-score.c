@@ -523,7 +523,7 @@ static struct ml_reader *read_nested(struct scoring *sc, size_t n, const char *n
 	ml_buf_reset(lines);
 	for (size_t r = 0; r < n && rc == 0; r++) {
 		json_t *v = c->text_len[r] == UINT32_MAX ? NULL
-							  : descend(sc->b.text.data + c->text_off[r], c->text_len[r], err);
+							  : descend(sc->b.text.data + c->text_off[r], ml_text_len(c->text_len[r]), err);
 		if (!v && c->text_len[r] == UINT32_MAX)
 			ml_err_set(err, ML_ERR_DATA, "no member \"%s\"", C.in.members[0]);
 		for (size_t i = 0; v && json_is_object(v) && !S.allow_missing && i < sc->e->nmodel_cols; i++)

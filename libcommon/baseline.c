@@ -171,9 +171,9 @@ static int add_strings(struct column *c, const struct ml_batch *b, const struct 
 		size_t len = 0;
 		if (col->type == ML_TYPE_CATEGORICAL && col->cat[r] >= 0) {
 			text = ml_dict_name(col->dict, col->cat[r], &len);
-		} else if (col->type == ML_TYPE_TEXT && col->text_len[r] != UINT32_MAX && col->text_len[r]) {
+		} else if (col->type == ML_TYPE_TEXT && col->text_len[r] != ML_TEXT_MISSING && ml_text_len(col->text_len[r])) {
 			text = b->text.data + col->text_off[r];
-			len = col->text_len[r];
+			len = ml_text_len(col->text_len[r]);
 		}
 		if (!text)
 			c->missing++;

@@ -17,7 +17,7 @@
 #include "reader_int.h"
 
 #define MAX_CATEGORIES (1u << 20)	/* distinct levels in one categorical column */
-#define MISSING_TEXT UINT32_MAX
+
 
 void ml_batch_init(struct ml_batch *b)
 {
@@ -230,13 +230,16 @@ static int convert_text(const struct ml_field *f, const char *name, struct ml_ba
 {
 	if (!f || (f->flags & ML_FIELD_ABSENT)) {
 		col->text_off[row] = 0;
-		col->text_len[row] = MISSING_TEXT;
+		col->text_len[row] = ML_TEXT_MISSING;
 		return 0;
 	}
 	if (check_utf8(f, name, why) < 0)
 		return -1;
+	if (f->len >= ML_TEXT_JSON)
+		return ml_err_set(why, ML_ERR_DATA, "text column \"%s\": a value of 2 GiB or more", name);
 	col->text_off[row] = (uint32_t)b->text.len;
-	col->text_len[row] = f->len;
+	col->text_len[row] = (uint32_t)f->len |
+			     (f->flags & (ML_FIELD_JSON_NUMBER | ML_FIELD_JSON_BOOL | ML_FIELD_JSON_NESTED) ? ML_TEXT_JSON : 0);
 	if (ml_buf_add(&b->text, f->ptr, f->len) < 0)
 		return ml_err_set(why, ML_ERR_INTERNAL, "text of one batch exceeds 4 GiB; use a smaller --batch-size");
 	return 0;

@@ -413,7 +413,7 @@ static int observe(struct ml_drift *d, const struct ml_batch *b, struct ml_err *
 		struct dcol *c = &d->cols[i];
 		const struct ml_batch_col *col = &b->cols[i];
 		for (size_t r = 0; r < b->nrows; r++) {
-			uint32_t len = col->text_len[r];
+			uint32_t len = col->text_len[r] == ML_TEXT_MISSING ? ML_TEXT_MISSING : ml_text_len(col->text_len[r]);
 			const char *text = b->text.data + (len == UINT32_MAX ? 0 : col->text_off[r]);
 			int rc = 0;
 			if (len == UINT32_MAX || (!c->numeric && len == 0))

@@ -219,9 +219,12 @@ int ml_writer_cell(struct ml_writer *w, const struct ml_batch *b, size_t col, si
 		const char *s = ml_dict_name(c->dict, c->cat[row], &len);
 		return ml_writer_str(w, s, len, err);
 	case ML_TYPE_TEXT:
-		if (c->text_len[row] == UINT32_MAX)
+		if (c->text_len[row] == ML_TEXT_MISSING)
 			return ml_writer_null(w, err);
-		return ml_writer_str(w, b->text.data + c->text_off[row], c->text_len[row], err);
+		len = ml_text_len(c->text_len[row]);
+		if ((c->text_len[row] & ML_TEXT_JSON) && w->opts.format == ML_FMT_NDJSON)
+			return ml_writer_verbatim(w, b->text.data + c->text_off[row], len, err);	/* 7, true, {...} */
+		return ml_writer_str(w, b->text.data + c->text_off[row], len, err);
 	}
 	return ml_err_set(err, ML_ERR_INTERNAL, "batch column %zu has an unknown type", col);
 }

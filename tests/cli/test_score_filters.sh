@@ -151,6 +151,12 @@ check_json 'd == {"id": i["id"], "SageMakerOutput": {"prediction": p}}' \
 run_in "$T/nobj.ndjson" ml-score -m "$T/m.json" --input-filter '$.features' --join-source input --output-filter '$.features.make'
 expect_rc 69 "--output-filter inside an input member exits 69"
 expect_match "$err" "selecting inside \"features\" is not supported yet" "... saying so before any row is read"
+ml-score -m "$T/m.json" --input-filter '$.features' --join-source input --output-filter "\$['id','features']" <"$T/nobj.ndjson" >"$T/got.ndjson"
+check_json 'd == {"id": i["id"], "features": {k: v for k, v in i.items() if k != "id"}}' \
+	"--output-filter picking an input member that holds an object writes the object, not a string"
+head -1 "$T/cars.ndjson" | sed 's/^{/{"n":7,"b":true,"s":"7","a":[1,2],/' >"$T/kinds.ndjson"
+run_in "$T/kinds.ndjson" ml-score -m "$T/m.json" --keep n,b,s,a
+expect_match "$out" '^\{"n":7,"b":true,"s":"7","a":\[1,2\],"prediction":' "--keep in NDJSON keeps each value's JSON type (7, true, \"7\", [1,2])"
 ml-score -m "$T/m.json" --input-filter '$.req.x' --batch-size 100 <"$T/narr.ndjson" >"$T/got.ndjson"
 check_json 'd == {"prediction": p}' "... the same over batches of 100 rows"
 ml-score -m "$T/m.json" --input-filter "\$.features['mileage','make','type','cylinder','doors','cruise','sound','leather']" \

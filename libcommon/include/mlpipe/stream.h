@@ -155,10 +155,24 @@ struct ml_batch_col {
 	double *num;			/* NUMERIC: NaN = missing */
 	int32_t *cat;			/* CATEGORICAL: id in dict, -1 = missing */
 	uint32_t *text_off;		/* TEXT: offset into batch text arena */
-	uint32_t *text_len;		/*       UINT32_MAX = missing */
+	uint32_t *text_len;		/*       ML_TEXT_MISSING, or the length | ML_TEXT_JSON */
 	const struct ml_dict *dict;	/* CATEGORICAL: id <-> string, stable over the stream */
 	long src;			/* input column feeding it, -1 if absent from input */
 };
+
+/*
+ * A text cell's length: ML_TEXT_MISSING, or the length in bytes with
+ * ML_TEXT_JSON set when the text is a JSON value other than a string (an
+ * NDJSON number, true/false, object or array), which NDJSON output writes
+ * back as that value rather than as a string.  ml_text_len() is the length.
+ */
+#define ML_TEXT_MISSING UINT32_MAX
+#define ML_TEXT_JSON ((uint32_t)1 << 31)
+
+static inline uint32_t ml_text_len(uint32_t v)
+{
+	return v == ML_TEXT_MISSING ? 0 : v & ~ML_TEXT_JSON;
+}
 
 struct ml_batch {
 	size_t nrows;
