@@ -54,7 +54,7 @@ static const struct ml_opt drift_opts[] = {
 	{ "capture-columns", 0, ML_OPT_LIST, &D.capture_columns, "LIST",
 	  "capture files: the baseline columns a CSV payload holds, in order (default: all but --prediction)" },
 	{ "bookmark", 0, ML_OPT_STRING, &D.bookmark, "FILE",
-	  "remember what was processed; the next run reads only new files and bytes" },
+	  "remember what was processed (FILE may be s3://...); the next run reads only new files, objects and bytes" },
 	{ "report", 0, ML_OPT_STRING, &D.report, "FILE.html", "write an HTML drift report with plots" },
 	{ "history", 0, ML_OPT_STRING, &D.history, "FILE",
 	  "earlier runs' drift records (NDJSON) for the report's drift-over-time charts" },
@@ -130,8 +130,6 @@ static int unsupported_options(void)
 	if (D.model_quality && (!D.label || !D.prediction))
 		return ml_usage_error(D.ground_truth ? "--ground-truth needs --label COL (its label) and --prediction COL"
 						     : "--model-quality needs --label COL and --prediction COL");
-	if (D.bookmark && ml_uri_is_remote(D.bookmark))
-		return ml_not_built_yet("a bookmark in a store (--bookmark s3://...; keep it in a local file)");
 	return 0;
 }
 
@@ -238,27 +236,35 @@ static int note_capture_columns(struct run *run, struct ml_err *err)
 
 struct capture_objects {
 	struct ml_strlist *out;
+	json_t *listed;		/* URI -> {bytes, etag} as listed, for --bookmark; or NULL */
 	struct ml_err *err;
 };
 
 /* A store's object whose name (after the last '/') is *.jsonl and not hidden. */
-static int collect_capture_object(const char *uri, void *arg)
+static int collect_capture_object(const struct ml_store_object *o, void *arg)
 {
 	struct capture_objects *c = arg;
-	const char *base = strrchr(uri, '/');
-	base = base ? base + 1 : uri;
+	const char *base = strrchr(o->uri, '/');
+	base = base ? base + 1 : o->uri;
 	size_t n = strlen(base);
 	if (base[0] == '.' || n <= 6 || strcmp(base + n - 6, ".jsonl"))
 		return 0;
-	return ml_strlist_push(c->out, uri, c->err);
+	if (c->listed) {
+		json_t *bytes = o->bytes == ML_OBJECT_BYTES_UNKNOWN ? json_null() : json_integer((json_int_t)o->bytes);
+		if (json_object_set_new(c->listed, o->uri, json_pack("{s:o, s:s?}", "bytes", bytes, "etag", o->etag)) < 0)
+			return ml_err_set(c->err, ML_ERR_INTERNAL, "out of memory");
+	}
+	return ml_strlist_push(c->out, o->uri, c->err);
 }
 
 /*
  * Operands with directories replaced by the capture files under them; a
  * store URI ending in '/' (s3://bucket/capture/) is a prefix, replaced by
- * the capture objects under it.
+ * the capture objects under it, whose lengths and ETags go to listed
+ * (unless NULL).
  */
-static int expand_inputs(int argc, char **argv, int first, struct ml_strlist *out, struct ml_err *err)
+static int expand_inputs(int argc, char **argv, int first, struct ml_strlist *out, json_t *listed,
+			 struct ml_err *err)
 {
 	for (int i = first; i < argc; i++) {
 		struct stat st;
@@ -268,9 +274,9 @@ static int expand_inputs(int argc, char **argv, int first, struct ml_strlist *ou
 		int prefix = !path && len && argv[i][len - 1] == '/';
 		if (local_dir || prefix) {
 			size_t before = out->n;
-			struct capture_objects c = { out, err };
+			struct capture_objects c = { out, listed, err };
 			if (local_dir ? ml_capture_list_dir(path, out, err) < 0
-				      : ml_uri_list(argv[i], collect_capture_object, &c, err) != 0)
+				      : ml_uri_list_objects(argv[i], collect_capture_object, &c, err) != 0)
 				return -1;
 			if (out->n == before && !D.bookmark)
 				return ml_err_set(err, ML_ERR_NOINPUT, "%s: no capture files (*.jsonl) in this %s", argv[i],
@@ -300,45 +306,87 @@ static int has_csv_header(const char *path)
 	return i < n && b[i] != '{';
 }
 
+/* A local file's new complete lines (its tail through a pipe, under its header line if it is CSV). */
+static int read_file_new(struct run *run, struct ml_bookmark *bm, const char *in, json_t *read, struct ml_err *err)
+{
+	const char *path = ml_uri_local_path(in);
+	struct ml_bookmark_span sp;
+	if (!strcmp(in, "-"))
+		return ml_err_set(err, ML_ERR_USAGE,
+				  "--bookmark needs files, directories or store objects, not standard input");
+	if (ml_bookmark_plan(bm, path, &sp, err) < 0)
+		return -1;
+	if (sp.restarted)
+		ml_warn("%s was replaced or truncated since the last run: reading all of it", in);
+	if (sp.to == sp.from)
+		return 0;
+	ml_info("%s: reading bytes %llu to %llu", in, (unsigned long long)sp.from, (unsigned long long)sp.to);
+	int whole = sp.from == 0 && sp.to == sp.size;
+	struct ml_tail *t = whole ? NULL : ml_tail_open(path, sp.from, sp.to, sp.from && has_csv_header(path), err);
+	struct ml_err feed = ML_ERR_INIT;
+	const char *uri = t ? ml_tail_uri(t) : in;
+	int rc = !whole && !t ? -1 : read_input(run, &uri, 1, err);
+	if (ml_tail_close(t, &feed) < 0 && rc == 0) {
+		*err = feed;
+		rc = -1;
+	}
+	if (rc < 0 && t)
+		ml_err_prefix(err, "%s (from byte %llu)", in, (unsigned long long)sp.from);
+	if (rc < 0 || ml_bookmark_done(bm, &sp, err) < 0)
+		return -1;
+	return json_array_append_new(read, json_string(in)) < 0 ? ml_err_set(err, ML_ERR_INTERNAL, "out of memory") : 0;
+}
+
+/* Is the store object uri new?  Its length and ETag as listed, else from a listing of its key. */
+static int plan_object(struct ml_bookmark *bm, const char *uri, const json_t *listed, struct ml_bookmark_span *sp,
+		       struct ml_err *err)
+{
+	const json_t *e = json_object_get(listed, uri);
+	char etag[256] = "";
+	uint64_t bytes = ML_OBJECT_BYTES_UNKNOWN;
+	if (e) {
+		const json_t *b = json_object_get(e, "bytes");
+		if (json_is_integer(b))
+			bytes = (uint64_t)json_integer_value(b);
+		snprintf(etag, sizeof etag, "%s", json_string_value(json_object_get(e, "etag")) ?: "");
+	} else if (ml_uri_object_info(uri, &bytes, etag, sizeof etag, err) < 0) {
+		return -1;
+	}
+	const struct ml_store_object o = { sizeof o, uri, bytes, etag[0] ? etag : NULL };
+	return ml_bookmark_plan_object(bm, &o, sp, err);
+}
+
+/* A store object not read before (or replaced since), whole: objects do not grow. */
+static int read_object_new(struct run *run, struct ml_bookmark *bm, const char *in, const json_t *listed, json_t *read,
+			   struct ml_err *err)
+{
+	struct ml_bookmark_span sp;
+	if (plan_object(bm, in, listed, &sp, err) < 0)
+		return -1;
+	if (sp.to == sp.from)
+		return 0;
+	if (sp.restarted)
+		ml_warn("%s was replaced since the last run (its length or ETag changed): reading all of it", in);
+	ml_info("%s: a new object, reading it", in);
+	if (read_input(run, &in, 1, err) < 0 || ml_bookmark_done(bm, &sp, err) < 0)
+		return -1;
+	return json_array_append_new(read, json_string(in)) < 0 ? ml_err_set(err, ML_ERR_INTERNAL, "out of memory") : 0;
+}
+
 /*
- * --bookmark: each file on its own reader, only its new complete lines (a
- * file's tail goes through a pipe, under its header line if it is CSV).
- * The files read are added to *read.
+ * --bookmark: each input on its own reader, only what is new: a local
+ * file's new complete lines, a store object not read before.  The inputs
+ * read are added to *read.
  */
-static int read_new(struct run *run, struct ml_bookmark *bm, const struct ml_strlist *inputs, json_t *read,
-		    struct ml_err *err)
+static int read_new(struct run *run, struct ml_bookmark *bm, const struct ml_strlist *inputs, const json_t *listed,
+		    json_t *read, struct ml_err *err)
 {
 	for (size_t i = 0; i < inputs->n; i++) {
 		const char *in = inputs->items[i];
-		const char *path = ml_uri_local_path(in);
-		struct ml_bookmark_span sp;
-		if (!path)
-			return ml_err_set(err, ML_ERR_UNAVAILABLE,
-					  "--bookmark over objects in a store (%s) is not supported yet: "
-					  "copy them to a local folder, or run without --bookmark", in);
-		if (!strcmp(in, "-"))
-			return ml_err_set(err, ML_ERR_USAGE, "--bookmark needs local files or directories, not standard input");
-		if (ml_bookmark_plan(bm, path, &sp, err) < 0)
+		int rc = ml_uri_is_remote(in) ? read_object_new(run, bm, in, listed, read, err)
+					      : read_file_new(run, bm, in, read, err);
+		if (rc < 0)
 			return -1;
-		if (sp.restarted)
-			ml_warn("%s was replaced or truncated since the last run: reading all of it", in);
-		if (sp.to == sp.from)
-			continue;
-		ml_info("%s: reading bytes %llu to %llu", in, (unsigned long long)sp.from, (unsigned long long)sp.to);
-		int whole = sp.from == 0 && sp.to == sp.size;
-		struct ml_tail *t = whole ? NULL : ml_tail_open(path, sp.from, sp.to, sp.from && has_csv_header(path), err);
-		struct ml_err feed = ML_ERR_INIT;
-		const char *uri = t ? ml_tail_uri(t) : in;
-		int rc = !whole && !t ? -1 : read_input(run, &uri, 1, err);
-		if (ml_tail_close(t, &feed) < 0 && rc == 0) {
-			*err = feed;
-			rc = -1;
-		}
-		if (rc < 0 && t)
-			ml_err_prefix(err, "%s (from byte %llu)", in, (unsigned long long)sp.from);
-		if (rc < 0 || ml_bookmark_done(bm, &sp, err) < 0)
-			return -1;
-		json_array_append_new(read, json_string(in));
 	}
 	return 0;
 }
@@ -389,7 +437,7 @@ static int check_data(int argc, char **argv, int first)
 	struct ml_bookmark *bm = NULL;
 	json_t *stats = load_baseline_file(D.baseline, "statistics.json", &err);
 	json_t *cons = stats ? load_baseline_file(D.baseline, "constraints.json", &err) : NULL;
-	json_t *inputs = json_array();
+	json_t *inputs = json_array(), *listed = json_object();
 	int rc = -1;
 	if (!cons || !(run.d = ml_drift_new(stats, cons, D.baseline, &err)))
 		goto out;
@@ -397,10 +445,11 @@ static int check_data(int argc, char **argv, int first)
 		ml_drift_set_threshold(run.d, D.threshold);
 	if (ml_drift_set_method(run.d, 1, numeric_methods[D.numeric_method], D.numeric_threshold, &err) < 0 ||
 	    ml_drift_set_method(run.d, 0, categorical_methods[D.categorical_method], D.categorical_threshold, &err) < 0 ||
-	    ml_stream_cli_reader_opts(&stream, &run.ro, &err) < 0 || expand_inputs(argc, argv, first, &in, &err) < 0)
+	    ml_stream_cli_reader_opts(&stream, &run.ro, &err) < 0 ||
+	    expand_inputs(argc, argv, first, &in, D.bookmark ? listed : NULL, &err) < 0)
 		goto out;
 	if (D.bookmark) {
-		if (!(bm = ml_bookmark_load(D.bookmark, &err)) || read_new(&run, bm, &in, inputs, &err) < 0)
+		if (!(bm = ml_bookmark_load(D.bookmark, &err)) || read_new(&run, bm, &in, listed, inputs, &err) < 0)
 			goto out;
 	} else {
 		for (size_t i = 0; i < in.n; i++)
@@ -425,6 +474,7 @@ out:
 	ml_drift_free(run.d);
 	ml_strlist_clear(&in);
 	json_decref(inputs);
+	json_decref(listed);
 	json_decref(stats);
 	json_decref(cons);
 	return rc;
@@ -468,7 +518,8 @@ static int check_quality(int argc, char **argv, int first)
 	struct ml_strlist in = { 0 };
 	struct ml_pairs p = { 0 };
 	int rc = 0;
-	if (!cons || ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 || expand_inputs(argc, argv, first, &in, &err) < 0 ||
+	if (!cons || ml_stream_cli_reader_opts(&stream, &ro, &err) < 0 ||
+	    expand_inputs(argc, argv, first, &in, NULL, &err) < 0 ||
 	    !(r = ml_reader_open((const char *const *)in.items, in.n, &ro, &err)) ||
 	    quality_pairs(r, name, &p, &join, &ro, &err) < 0 ||
 	    ml_quality_check(&p, cons, D.baseline, violations, &err) < 0 || write_violations(violations, &err) < 0) {

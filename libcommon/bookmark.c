@@ -1,4 +1,4 @@
-/* bookmark.c - what was already read of growing local files (see bookmark.h). */
+/* bookmark.c - what was already read of growing local files and of store objects (see bookmark.h). */
 #define _GNU_SOURCE	/* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +17,7 @@
 #include "mlpipe/artifact.h"
 #include "mlpipe/bookmark.h"
 #include "mlpipe/buf.h"
+#include "mlpipe/uri.h"
 
 #define FORMAT "mlpipe.bookmark"
 #define CHUNK 65536
@@ -25,7 +26,8 @@
 struct ml_bookmark {
 	char *path;
 	json_t *files;		/* absolute path -> {size, mtime_ns, inode, consumed} */
-	int lock_fd;		/* PATH.lock, flock()ed while the bookmark is in use */
+	json_t *objects;	/* store URI -> {size, etag} */
+	int lock_fd;		/* PATH.lock, flock()ed while the bookmark is in use; -1 in a store */
 };
 
 void ml_bookmark_free(struct ml_bookmark *bm)
@@ -36,6 +38,7 @@ void ml_bookmark_free(struct ml_bookmark *bm)
 		close(bm->lock_fd);	/* releases the lock */
 	free(bm->path);
 	json_decref(bm->files);
+	json_decref(bm->objects);
 	free(bm);
 }
 
@@ -52,66 +55,100 @@ static int entry_ok(const json_t *e)
 	return json_integer_value(json_object_get(e, "consumed")) <= json_integer_value(json_object_get(e, "size"));
 }
 
-struct ml_bookmark *ml_bookmark_load(const char *path, struct ml_err *err)
+/* An object's entry: "size" (when the store said) and "etag" (when it gave one). */
+static int object_entry_ok(const json_t *e)
 {
-	struct ml_bookmark *bm = ml_calloc(1, sizeof *bm, err);
-	if (!bm)
-		return NULL;
-	bm->lock_fd = -1;
-	if (!(bm->path = ml_strdup(path, err)))
-		goto fail;
-	/* One run at a time: a second one would read the same data and race the first's save. */
+	const json_t *size = json_object_get(e, "size"), *etag = json_object_get(e, "etag");
+	return json_is_object(e) && (!size || (json_is_integer(size) && json_integer_value(size) >= 0)) &&
+	       (!etag || json_is_string(etag));
+}
+
+/* One run at a time: a second one would read the same data and race the first's save. */
+static int lock_local(struct ml_bookmark *bm, struct ml_err *err)
+{
 	char lock[4200];
-	snprintf(lock, sizeof lock, "%s.lock", path);
-	if ((bm->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
-		ml_err_errno(err, errno, "%s", lock);
-		goto fail;
+	snprintf(lock, sizeof lock, "%s.lock", bm->path);
+	if ((bm->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+		return ml_err_errno(err, errno, "%s", lock);
+	if (flock(bm->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return ml_err_set(err, ML_ERR_TEMPFAIL, "%s: another run is using this bookmark (%s is locked)", bm->path,
+				  lock);
+	return ml_err_errno(err, errno, "%s", lock);
+}
+
+/* The bookmark's document, or NULL with *missing set when there is none yet (no file, no object). */
+static json_t *read_doc(const char *path, int *missing, struct ml_err *err)
+{
+	struct ml_err e = ML_ERR_INIT;
+	json_t *doc = ml_json_load(path, &e);
+	*missing = !doc && ml_err_not_found(&e);
+	if (!doc && !*missing)
+		*err = e;
+	return doc;
+}
+
+/* A new reference to the member key of doc (an object, or {} when absent), each entry checked by ok. */
+static json_t *entries(const json_t *doc, const char *path, const char *key, int (*ok)(const json_t *e),
+		       struct ml_err *err)
+{
+	json_t *m = json_object_get(doc, key), *e;
+	const char *name;
+	if (m && !json_is_object(m)) {
+		ml_err_set(err, ML_ERR_DATA, "%s: \"%s\" is not an object", path, key);
+		return NULL;
 	}
-	if (flock(bm->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		if (errno == EWOULDBLOCK)
-			ml_err_set(err, ML_ERR_TEMPFAIL, "%s: another run is using this bookmark (%s is locked)", path, lock);
-		else
-			ml_err_errno(err, errno, "%s", lock);
-		goto fail;
-	}
-	struct stat st;
-	if (stat(path, &st) < 0 && errno == ENOENT) {
-		if (!(bm->files = json_object())) {
-			ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
-			goto fail;
+	json_object_foreach(m, name, e) {
+		if (!ok(e)) {
+			ml_err_set(err, ML_ERR_DATA, "%s: the entry of %s is malformed", path, name);
+			return NULL;
 		}
-		return bm;
 	}
-	json_t *doc = ml_json_load(path, err);
-	if (!doc)
-		goto fail;
+	if (!(m = m ? json_incref(m) : json_object()))
+		ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	return m;
+}
+
+static int parse_doc(struct ml_bookmark *bm, const json_t *doc, struct ml_err *err)
+{
 	const char *format = json_string_value(json_object_get(doc, "format"));
 	char name[64];
 	int major;
-	json_t *files = json_object_get(doc, "files");
-	if (!format || ml_format_parse(format, name, sizeof name, &major) < 0 || strcmp(name, FORMAT)) {
-		ml_err_set(err, ML_ERR_DATA, "%s: not a bookmark (\"format\" is not \"%s/1\")", path, FORMAT);
-	} else if (major > 1) {
-		ml_err_set(err, ML_ERR_DATA, "%s: written by a newer mlpipe (%s, this one reads %s/1)", path, format,
-			   FORMAT);
-	} else if (!json_is_object(files)) {
-		ml_err_set(err, ML_ERR_DATA, "%s: \"files\" is not an object", path);
-	} else {
-		const char *key;
-		json_t *e;
-		json_object_foreach(files, key, e) {
-			if (!entry_ok(e)) {
-				ml_err_set(err, ML_ERR_DATA, "%s: the entry of %s is malformed", path, key);
-				json_decref(doc);
-				goto fail;
-			}
-		}
-		bm->files = json_incref(files);
-		json_decref(doc);
-		return bm;
+	if (!format || ml_format_parse(format, name, sizeof name, &major) < 0 || strcmp(name, FORMAT))
+		return ml_err_set(err, ML_ERR_DATA, "%s: not a bookmark (\"format\" is not \"%s/1\")", bm->path, FORMAT);
+	if (major > 1)
+		return ml_err_set(err, ML_ERR_DATA, "%s: written by a newer mlpipe (%s, this one reads %s/1)", bm->path,
+				  format, FORMAT);
+	if (!json_is_object(json_object_get(doc, "files")))
+		return ml_err_set(err, ML_ERR_DATA, "%s: \"files\" is not an object", bm->path);
+	if (!(bm->files = entries(doc, bm->path, "files", entry_ok, err)) ||
+	    !(bm->objects = entries(doc, bm->path, "objects", object_entry_ok, err)))
+		return -1;
+	return 0;
+}
+
+struct ml_bookmark *ml_bookmark_load(const char *path, struct ml_err *err)
+{
+	struct ml_bookmark *bm = ml_calloc(1, sizeof *bm, err);
+	int missing = 0;
+	json_t *doc = NULL;
+	if (!bm)
+		return NULL;
+	bm->lock_fd = -1;
+	if (!(bm->path = ml_strdup(path, err)) || (!ml_uri_is_remote(path) && lock_local(bm, err) < 0))
+		goto fail;
+	if (!(doc = read_doc(path, &missing, err)) && !missing)
+		goto fail;
+	if (doc ? parse_doc(bm, doc, err) < 0 : !(bm->files = json_object()) || !(bm->objects = json_object())) {
+		if (!doc)
+			ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+		goto fail;
 	}
 	json_decref(doc);
+	return bm;
 fail:
+	json_decref(doc);
 	ml_bookmark_free(bm);
 	return NULL;
 }
@@ -178,8 +215,47 @@ int ml_bookmark_plan(const struct ml_bookmark *bm, const char *path, struct ml_b
 	return rc;
 }
 
+int ml_bookmark_plan_object(const struct ml_bookmark *bm, const struct ml_store_object *o, struct ml_bookmark_span *sp,
+			    struct ml_err *err)
+{
+	memset(sp, 0, sizeof *sp);
+	if (strlen(o->uri) >= sizeof sp->path || (o->etag && strlen(o->etag) >= sizeof sp->etag))
+		return ml_err_set(err, ML_ERR_USAGE, "%s: URI or ETag too long", o->uri);
+	strcpy(sp->path, o->uri);
+	strcpy(sp->etag, o->etag ? o->etag : "");
+	sp->object = 1;
+	sp->size = sp->to = o->bytes;
+	const json_t *e = json_object_get(bm->objects, o->uri);
+	const json_t *size = json_object_get(e, "size");
+	const char *etag = json_string_value(json_object_get(e, "etag"));
+	int same = e && (!size || o->bytes == ML_OBJECT_BYTES_UNKNOWN || (uint64_t)json_integer_value(size) == o->bytes) &&
+		   (!etag || !o->etag || !strcmp(etag, o->etag));
+	sp->restarted = e && !same;
+	sp->from = same ? sp->to : 0;
+	return 0;
+}
+
+static int object_done(struct ml_bookmark *bm, const struct ml_bookmark_span *sp, struct ml_err *err)
+{
+	json_t *e = json_object();
+	int bad = !e;
+	if (!bad && sp->size != ML_OBJECT_BYTES_UNKNOWN)
+		bad = json_object_set_new(e, "size", json_integer((json_int_t)sp->size)) < 0;
+	if (!bad && sp->etag[0])
+		bad = json_object_set_new(e, "etag", json_string(sp->etag)) < 0;
+	if (bad) {
+		json_decref(e);
+		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	}
+	if (json_object_set_new(bm->objects, sp->path, e) < 0)	/* e is freed on failure */
+		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	return 0;
+}
+
 int ml_bookmark_done(struct ml_bookmark *bm, const struct ml_bookmark_span *sp, struct ml_err *err)
 {
+	if (sp->object)
+		return object_done(bm, sp, err);
 	json_t *e = json_pack("{s:I, s:I, s:I, s:I}", "size", (json_int_t)sp->size, "mtime_ns", (json_int_t)sp->mtime_ns,
 			      "inode", (json_int_t)sp->ino, "consumed", (json_int_t)sp->to);
 	if (!e || json_object_set_new(bm->files, sp->path, e) < 0)
@@ -191,7 +267,8 @@ int ml_bookmark_save(struct ml_bookmark *bm, struct ml_err *err)
 {
 	char now[32];
 	ml_utc_now_iso8601(now);
-	json_t *doc = json_pack("{s:s, s:s, s:O}", "format", FORMAT "/1", "updated", now, "files", bm->files);
+	json_t *doc = json_pack("{s:s, s:s, s:O, s:O*}", "format", FORMAT "/1", "updated", now, "files", bm->files,
+				"objects", json_object_size(bm->objects) ? bm->objects : NULL);
 	if (!doc)
 		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
 	int rc = ml_json_save(doc, bm->path, 17, err);

@@ -568,3 +568,62 @@ int ml_uri_list(const char *prefix, int (*fn)(const char *uri, void *arg), void 
 		return ml_err_set(err, ML_ERR_UNAVAILABLE, "%s: this store cannot list objects", prefix);
 	return ops->list(prefix, fn, arg, err);
 }
+
+/* ---- listing with lengths and ETags ---- */
+
+struct uri_only {
+	int (*fn)(const struct ml_store_object *o, void *arg);
+	void *arg;
+};
+
+/* A store that lists URIs only: the object with its length unknown. */
+static int object_of_uri(const char *uri, void *arg)
+{
+	const struct uri_only *u = arg;
+	const struct ml_store_object o = { sizeof o, uri, ML_OBJECT_BYTES_UNKNOWN, NULL };
+	return u->fn(&o, u->arg);
+}
+
+int ml_uri_list_objects(const char *prefix, int (*fn)(const struct ml_store_object *o, void *arg), void *arg,
+			struct ml_err *err)
+{
+	const struct ml_store_ops *ops = remote_store(prefix, err);
+	if (!ops)
+		return -1;
+	if (ops->size >= offsetof(struct ml_store_ops, list_objects) + sizeof ops->list_objects && ops->list_objects)
+		return ops->list_objects(prefix, fn, arg, err);
+	struct uri_only u = { fn, arg };
+	return ml_uri_list(prefix, object_of_uri, &u, err);
+}
+
+struct object_info {
+	const char *uri;
+	uint64_t *bytes;
+	char *etag;
+	size_t etagsz;
+};
+
+static int object_info_match(const struct ml_store_object *o, void *arg)
+{
+	const struct object_info *want = arg;
+	if (strcmp(o->uri, want->uri))
+		return 0;	/* another key under the same prefix ("a.jsonl" lists "a.jsonl.1" too) */
+	*want->bytes = o->bytes;
+	snprintf(want->etag, want->etagsz, "%s", o->etag ? o->etag : "");
+	return 1;
+}
+
+int ml_uri_object_info(const char *uri, uint64_t *bytes, char *etag, size_t etagsz, struct ml_err *err)
+{
+	struct object_info want = { uri, bytes, etag, etagsz };
+	int rc = ml_uri_list_objects(uri, object_info_match, &want, err);
+	if (rc < 0)
+		return -1;
+	return rc == 1 ? 0 : ml_err_set(err, ML_ERR_NOINPUT, "%s: no such object", uri);
+}
+
+int ml_err_not_found(const struct ml_err *err)
+{
+	return err->class == ML_ERR_NOINPUT &&
+	       (strstr(err->msg, strerror(ENOENT)) || strstr(err->msg, ": NoSuchKey:") || strstr(err->msg, "HTTP 404 from"));
+}

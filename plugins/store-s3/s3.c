@@ -11,7 +11,8 @@
  * out as they fill, so disk use stays one part; nothing is visible before
  * CompleteMultipartUpload, and abort (or any failure) calls
  * AbortMultipartUpload.  LIST is ListObjectsV2 with continuation tokens
- * (MLPIPE_S3_LIST_PAGE keys a page, default 1000), in S3's lexical order.
+ * (MLPIPE_S3_LIST_PAGE keys a page, default 1000), in S3's lexical order;
+ * list_objects passes each key's Size and ETag from the same answer.
  *
  * Requests are signed with AWS Signature Version 4 (libcommon sigv4.c),
  * x-amz-content-sha256 carrying the payload's digest.  Endpoint:
@@ -1035,7 +1036,32 @@ fail:
 
 /* ---- LIST and DELETE ---- */
 
-static int s3_list(const char *prefix, int (*fn)(const char *uri, void *arg), void *arg, struct ml_err *err)
+/* One <Contents> of a ListObjectsV2 page as an object: its key, Size and ETag. */
+static int list_entry(const char *bucket, const char *contents, const char *stop, struct ml_buf *uri,
+		      int (*fn)(const struct ml_store_object *o, void *arg), void *arg)
+{
+	char *key = xml_text(contents, stop, "Key", NULL);
+	char *size = xml_text(contents, stop, "Size", NULL);
+	char *etag = xml_text(contents, stop, "ETag", NULL);
+	char *end = NULL;
+	unsigned long long bytes = size ? strtoull(size, &end, 10) : 0;
+	int rc = 0;
+	if (key) {
+		ml_buf_reset(uri);
+		ml_buf_printf(uri, "s3://%s/%s", bucket, key);
+		struct ml_store_object o = { sizeof o, uri->data, ML_OBJECT_BYTES_UNKNOWN, etag };
+		if (size && end != size && !*end)
+			o.bytes = bytes;
+		rc = fn(&o, arg);
+	}
+	free(key);
+	free(size);
+	free(etag);
+	return rc;
+}
+
+static int s3_list_objects(const char *prefix, int (*fn)(const struct ml_store_object *o, void *arg), void *arg,
+			   struct ml_err *err)
 {
 	struct s3_loc bucket = { 0 }, loc;
 	struct s3_conf conf;
@@ -1065,19 +1091,13 @@ static int s3_list(const char *prefix, int (*fn)(const char *uri, void *arg), vo
 			ml_buf_release(&c.resp);
 			break;
 		}
-		const char *p = c.resp.data ? c.resp.data : "", *end = p + c.resp.len, *next;
+		const char *p = c.resp.data ? c.resp.data : "", *end = p + c.resp.len;
 		const char *contents;
 		while (rc == 0 && (contents = memmem(p, (size_t)(end - p), "<Contents>", 10))) {
 			const char *stop = memmem(contents, (size_t)(end - contents), "</Contents>", 11);
 			if (!stop)
 				break;
-			char *key = xml_text(contents, stop, "Key", &next);
-			if (key) {
-				ml_buf_reset(&uri);
-				ml_buf_printf(&uri, "s3://%s/%s", loc.bucket, key);
-				rc = fn(uri.data, arg);
-				free(key);
-			}
+			rc = list_entry(loc.bucket, contents, stop, &uri, fn, arg);
 			p = stop + 11;
 		}
 		char *trunc = xml_text(c.resp.data ? c.resp.data : "", end, "IsTruncated", NULL);
@@ -1097,6 +1117,23 @@ static int s3_list(const char *prefix, int (*fn)(const char *uri, void *arg), vo
 	conf_release(&conf);
 	loc_release(&loc);
 	return rc;
+}
+
+struct uri_only {
+	int (*fn)(const char *uri, void *arg);
+	void *arg;
+};
+
+static int uri_only(const struct ml_store_object *o, void *arg)
+{
+	const struct uri_only *u = arg;
+	return u->fn(o->uri, u->arg);
+}
+
+static int s3_list(const char *prefix, int (*fn)(const char *uri, void *arg), void *arg, struct ml_err *err)
+{
+	struct uri_only u = { fn, arg };
+	return s3_list_objects(prefix, uri_only, &u, err);
 }
 
 static int s3_remove(const char *uri, struct ml_err *err)
@@ -1138,6 +1175,7 @@ static const struct ml_store_ops s3_ops = {
 	.open_write = s3_open_write,
 	.list = s3_list,
 	.remove = s3_remove,
+	.list_objects = s3_list_objects,
 };
 
 static const struct ml_plugin plugin = {

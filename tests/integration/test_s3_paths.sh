@@ -2,8 +2,8 @@
 # s3:// wherever a tool takes a path, against a real S3-compatible server on
 # 127.0.0.1 (npm's @20minutes/s3rver, as in test_s3.sh): recipes, models,
 # baselines written to and read from a prefix ("folder" outputs), drift
-# violations, data capture into a prefix and ml-drift over it, bookmarks
-# (what is not supported yet says so with exit 69), and credentials from
+# violations, data capture into a prefix and ml-drift over it, ml-drift
+# --bookmark over capture objects and kept in the store, and credentials from
 # AWS_PROFILE / AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE, never printed;
 # drift reports and history, rejects, and capture from ml-score --serve.
 # Every s3:// result is compared with the same command on local files.
@@ -116,15 +116,92 @@ run ml-drift -b s3://mlpipe/baseline/ s3://mlpipe/data/
 expect_rc 66 "a prefix without capture files: exit 66"
 expect_match "$err" 'no capture files \(\*\.jsonl\) in this prefix' "and says so"
 
-# ---- bookmarks ----
-run ml-drift -b s3://mlpipe/baseline/ --bookmark s3://mlpipe/state/drift.bookmark "$T/drifted.csv"
-expect_rc 69 "ml-drift --bookmark s3://...: exit 69"
-expect_match "$err" 'not supported yet' "says it is not supported yet"
-expect_eq "$(keys state/)" "" "and writes nothing"
-run ml-drift -b s3://mlpipe/baseline/ --bookmark "$T/drift.bookmark" --prediction price s3://mlpipe/capture/
-expect_rc 69 "ml-drift --bookmark over s3:// inputs: exit 69"
-expect_match "$err" '--bookmark over objects in a store .* is not supported yet' "says it is not supported yet"
-expect_eq "$(ls "$T/drift.bookmark" 2>/dev/null)" "" "no bookmark is saved"
+# ---- bookmarks: capture objects read once, the bookmark kept in the store ----
+$PY "$ROOT/tests/cli/ref/capture_gen.py" "$CARS" "$T/gen"
+hour() { echo "$T/gen/2026/11/25/$1/00-00-000-capture.jsonl"; }
+key() { echo "cap-bm/2026/11/25/$1/00-00-000-capture.jsonl"; }
+put "$(hour 10)" "$(key 10)"
+put "$(hour 11)" "$(key 11)"
+put "$T/test.csv" cap-bm/notes.csv	# not a capture file: never read
+rows() { $PY -c 'import json,sys; print(int(json.loads(sys.stdin.readline())["current_count"]))'; }
+local_rows() { ml-drift -b "$T/bl" -o "$T/o-l" --prediction price "$@" 2>/dev/null | rows; }
+inputs() { printf '%s\n' "$1" | head -1 | jq -c '.inputs'; }
+bm_drift() { run ml-drift -b s3://mlpipe/baseline/ -o "$T/o-bm" --prediction price --bookmark "$@"; }
+SBM=s3://mlpipe/state/drift.bookmark
+bm_drift $SBM s3://mlpipe/cap-bm/
+expect_rc 0 "--bookmark s3://...: the first run over a capture prefix"
+expect_eq "$(printf '%s\n' "$out" | rows)" "$(local_rows "$(hour 10)" "$(hour 11)")" "reads every capture object's rows"
+expect_eq "$(inputs "$out")" "[\"s3://mlpipe/$(key 10)\",\"s3://mlpipe/$(key 11)\"]" "the records name the two objects"
+expect_eq "$(keys state/)" "state/drift.bookmark" "the bookmark is one object (no lock object)"
+expect_eq "$(stored state/drift.bookmark | jq -r '.format, (.objects | to_entries[] | "\(.key) \(.value.size) \(.value.etag)")')" \
+	"$(echo mlpipe.bookmark/1; printf 's3://mlpipe/%s %s "%s"\n' "$(key 10)" "$(stat -c %s "$(hour 10)")" "$(md5sum <"$(hour 10)" | cut -c1-32)" \
+		"$(key 11)" "$(stat -c %s "$(hour 11)")" "$(md5sum <"$(hour 11)" | cut -c1-32)")" \
+	"it holds each object's URI, length and ETag (from the listing)"
+before=$(stored state/drift.bookmark | cksum)
+bm_drift $SBM s3://mlpipe/cap-bm/
+expect_rc 0 "a second run with no new object: exit 0"
+expect_match "$err" "no new data since the last run \\($SBM\\)" "and says \"no new data\""
+expect_eq "$out" "" "no drift records"
+expect_eq "$(stored state/drift.bookmark | cksum)" "$before" "the bookmark object is not rewritten"
+bm_drift $SBM "s3://mlpipe/$(key 10)"
+expect_rc 0 "a single s3:// object already read"
+expect_match "$err" 'no new data' "is not read again"
+
+put "$(hour 12)" "$(key 12)"
+bm_drift $SBM s3://mlpipe/cap-bm/
+expect_rc 0 "a new object under the prefix"
+expect_eq "$(inputs "$out")" "[\"s3://mlpipe/$(key 12)\"]" "only it is read"
+expect_eq "$(printf '%s\n' "$out" | rows)" "$(local_rows "$(hour 12)")" "its rows, no others"
+expect_eq "$(stored state/drift.bookmark | jq '.objects | length')" 3 "the bookmark now knows three objects"
+
+# A run that fails leaves the old bookmark: the next run reads the same objects again.
+before=$(stored state/drift.bookmark | cksum)
+head -3 "$(hour 10)" >"$T/three.jsonl"
+put "$T/three.jsonl" cap-bm/2026/11/25/13/a.jsonl
+printf '{"captureData": \n' >"$T/broken.jsonl"
+put "$T/broken.jsonl" cap-bm/2026/11/25/13/b.jsonl
+bm_drift $SBM s3://mlpipe/cap-bm/
+expect_rc 65 "a new object that is not capture data: the run fails (65)"
+expect_match "$err" 'cap-bm/2026/11/25/13/b.jsonl' "naming the object"
+expect_eq "$(stored state/drift.bookmark | cksum)" "$before" "the bookmark object is unchanged"
+run ml-drift -b s3://mlpipe/nothere/ --prediction price --bookmark $SBM s3://mlpipe/cap-bm/
+expect_rc 66 "an unreadable baseline: the run fails (66)"
+expect_eq "$(stored state/drift.bookmark | cksum)" "$before" "the bookmark object is unchanged"
+put "$T/three.jsonl" cap-bm/2026/11/25/13/b.jsonl
+ml-drift -b "$T/bl" -o "$T/o-l" --prediction price "$T/three.jsonl" "$T/three.jsonl" >/dev/null 2>&1
+want=$?	# six rows: a violation (exit 1) is an answer, not a failure
+bm_drift $SBM s3://mlpipe/cap-bm/
+expect_rc $want "the broken object replaced: the next run succeeds (exit $want, as over the same rows locally)"
+expect_eq "$(inputs "$out")" "[\"s3://mlpipe/cap-bm/2026/11/25/13/a.jsonl\",\"s3://mlpipe/cap-bm/2026/11/25/13/b.jsonl\"]" \
+	"and reads both objects the failed run did not get to record"
+expect_eq "$(printf '%s\n' "$out" | rows)" "$(local_rows "$T/three.jsonl" "$T/three.jsonl")" "their rows"
+
+# An object replaced (S3 objects change only whole): another length or ETag, read whole again.
+put "$(hour 11)" cap-bm/2026/11/25/13/a.jsonl
+bm_drift $SBM s3://mlpipe/cap-bm/
+expect_rc 0 "an object replaced by another one"
+expect_match "$err" 'cap-bm/2026/11/25/13/a.jsonl was replaced since the last run' "is said to be replaced"
+expect_eq "$(printf '%s\n' "$out" | rows)" "$(local_rows "$(hour 11)")" "and read whole again"
+
+# A local bookmark over objects; a bookmark in the store over local files.
+bm_drift "$T/local.bookmark" s3://mlpipe/cap-bm/
+expect_rc 0 "a local bookmark over an s3:// prefix"
+expect_eq "$(jq -r '.objects | keys[]' "$T/local.bookmark" | wc -l)" 5 "the local file records the five capture objects"
+bm_drift "$T/local.bookmark" s3://mlpipe/cap-bm/
+expect_match "$err" 'no new data' "its second run has no new data"
+mkdir -p "$T/loc"
+cp "$(hour 10)" "$T/loc/"
+bm_drift s3://mlpipe/state/files.bookmark "$T/loc"
+expect_rc 0 "a bookmark in the store over a local folder"
+expect_eq "$(printf '%s\n' "$out" | rows)" "$(local_rows "$(hour 10)")" "the first run reads the file"
+expect_eq "$(stored state/files.bookmark | jq -r '.files | keys[]')" "$T/loc/00-00-000-capture.jsonl" \
+	"the bookmark object records the file by its absolute path"
+head -5 "$(hour 12)" | tee "$T/five.jsonl" >>"$T/loc/00-00-000-capture.jsonl"
+bm_drift s3://mlpipe/state/files.bookmark "$T/loc"
+expect_rc 0 "lines appended to the local file"
+expect_eq "$(printf '%s\n' "$out" | rows)" "$(local_rows "$T/five.jsonl")" "only they are read"
+bm_drift s3://mlpipe/state/files.bookmark "$T/loc"
+expect_match "$err" 'no new data' "then no new data"
 
 # ---- the other paths: report, history, rejects; capture from the endpoint ----
 run ml-drift -b s3://mlpipe/baseline/ -o "$T/o-r" --report s3://mlpipe/reports/r1.html "$T/drifted.csv"

@@ -117,6 +117,9 @@ START_TEST(test_load_refuses)
 		  "\"consumed\": 5}}}",
 		  "entry of /x is malformed" },
 		{ "{\"format\": \"mlpipe.bookmark/1\", \"files\": {\"/x\": {\"size\": 1}}}", "malformed" },
+		{ "{\"format\": \"mlpipe.bookmark/1\", \"files\": {}, \"objects\": []}", "\"objects\" is not an object" },
+		{ "{\"format\": \"mlpipe.bookmark/1\", \"files\": {}, \"objects\": {\"s3://b/k\": {\"size\": -1}}}",
+		  "entry of s3://b/k is malformed" },
 		{ "[1", "" },
 	};
 	char *dir = test_tmpdir();
@@ -133,6 +136,50 @@ START_TEST(test_load_refuses)
 }
 END_TEST
 
+/* Store objects: read whole when new or replaced (length or ETag changed), else not again. */
+START_TEST(test_objects)
+{
+	char *dir = test_tmpdir();
+	char bmpath[4200], cmd[4300];
+	snprintf(bmpath, sizeof bmpath, "%s/bm.json", dir);
+	struct ml_err err = ML_ERR_INIT;
+	struct ml_bookmark *bm = ml_bookmark_load(bmpath, &err);
+	ck_assert_ptr_nonnull(bm);
+	struct ml_bookmark_span sp;
+	struct ml_store_object a = { sizeof a, "s3://b/cap/a.jsonl", 10, "\"e1\"" };
+	struct ml_store_object u = { sizeof u, "s3://b/cap/u.jsonl", ML_OBJECT_BYTES_UNKNOWN, NULL };
+	ck_assert_int_eq(ml_bookmark_plan_object(bm, &a, &sp, &err), 0);
+	ck_assert(sp.object && !sp.restarted);
+	ck_assert_uint_eq(sp.from, 0);
+	ck_assert_uint_eq(sp.to, 10);
+	ck_assert_int_eq(ml_bookmark_done(bm, &sp, &err), 0);
+	ck_assert_int_eq(ml_bookmark_plan_object(bm, &u, &sp, &err), 0);
+	ck_assert(sp.to != sp.from);
+	ck_assert_int_eq(ml_bookmark_done(bm, &sp, &err), 0);
+	ck_assert_int_eq(ml_bookmark_save(bm, &err), 0);
+	ml_bookmark_free(bm);
+
+	bm = ml_bookmark_load(bmpath, &err);	/* round trip */
+	ck_assert_ptr_nonnull(bm);
+	ck_assert_int_eq(ml_bookmark_plan_object(bm, &a, &sp, &err), 0);
+	ck_assert_uint_eq(sp.to, sp.from);	/* read before */
+	ck_assert_int_eq(ml_bookmark_plan_object(bm, &u, &sp, &err), 0);
+	ck_assert_uint_eq(sp.to, sp.from);	/* the URI alone, when the store says no more */
+	a.etag = "\"e2\"";			/* replaced with the same length */
+	ck_assert_int_eq(ml_bookmark_plan_object(bm, &a, &sp, &err), 0);
+	ck_assert(sp.restarted);
+	ck_assert_uint_eq(sp.from, 0);
+	a.etag = "\"e1\"";
+	a.bytes = 11;
+	ck_assert_int_eq(ml_bookmark_plan_object(bm, &a, &sp, &err), 0);
+	ck_assert(sp.restarted);
+	ck_assert_uint_eq(sp.to, 11);
+	ml_bookmark_free(bm);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("bookmark");
@@ -140,6 +187,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_plan);
 	tcase_add_test(tc, test_tail_reader_stops_early);
 	tcase_add_test(tc, test_load_refuses);
+	tcase_add_test(tc, test_objects);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -70,6 +70,7 @@ struct ml_host {
 
 struct ml_istream;
 struct ml_ostream;
+struct ml_store_object;
 struct ml_matrix;
 struct json_t;
 /* json_t is jansson's typedef of struct json_t. */
@@ -118,6 +119,9 @@ struct ml_store_ops {
 	int (*list)(const char *prefix, int (*fn)(const char *uri, void *arg), void *arg,
 		    struct ml_err *err);
 	int (*remove)(const char *uri, struct ml_err *err);
+	/* list with each object's length and ETag (uri.h); NULL: list only. */
+	int (*list_objects)(const char *prefix, int (*fn)(const struct ml_store_object *o, void *arg), void *arg,
+			    struct ml_err *err);
 };
 
 /* One message for a notifier: what ml-notify made of an event. */

@@ -20,6 +20,7 @@
 #define MLPIPE_URI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -90,6 +91,33 @@ int ml_uri_is_remote(const char *uri);
  * order; fn returning nonzero stops the listing with that value.
  */
 int ml_uri_list(const char *prefix, int (*fn)(const char *uri, void *arg), void *arg, struct ml_err *err);
+
+/*
+ * What a store's listing says of one object (S3's ListObjectsV2 gives the
+ * length and the ETag of each key); borrowed for the callback's duration.
+ */
+struct ml_store_object {
+	uint32_t size;		/* sizeof the struct the store filled: fields are only appended */
+	const char *uri;
+	uint64_t bytes;		/* the object's length, or ML_OBJECT_BYTES_UNKNOWN */
+	const char *etag;	/* as the store gives it (S3: quoted hex), or NULL */
+};
+#define ML_OBJECT_BYTES_UNKNOWN UINT64_MAX
+
+/*
+ * ml_uri_list() with each object's length and ETag.  A store plugin without
+ * the list_objects op is listed with list(): lengths unknown, no ETags.
+ */
+int ml_uri_list_objects(const char *prefix, int (*fn)(const struct ml_store_object *o, void *arg), void *arg,
+			struct ml_err *err);
+/*
+ * The length and ETag of one object (etag "" when the store gives none),
+ * from a listing of its own key: no request beyond one LIST page.  An
+ * object that is not there is ML_ERR_NOINPUT.
+ */
+int ml_uri_object_info(const char *uri, uint64_t *bytes, char *etag, size_t etagsz, struct ml_err *err);
+/* 1 when err says the file or object is not there (ENOENT, S3 NoSuchKey). */
+int ml_err_not_found(const struct ml_err *err);
 
 /*
  * URI parsing.  ml_uri_scheme() copies the scheme ("s3", "file") into buf
