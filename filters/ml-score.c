@@ -103,10 +103,11 @@ struct ensemble {
 };
 
 /* What an output field is. */
-enum item_kind { ITEM_CELL, ITEM_EACH, ITEM_PRED, ITEM_INPUT, ITEM_SMO };
+enum item_kind { ITEM_CELL, ITEM_EACH, ITEM_PRED, ITEM_INPUT, ITEM_SMO, ITEM_PATH };
 struct item {
 	enum item_kind kind;
-	size_t i;			/* CELL: batch column; EACH: model */
+	size_t i;			/* CELL, PATH: batch column; EACH: model */
+	const char *key;		/* PATH: the member picked by name, or NULL (see member_value()) */
 };
 
 /* One pass over one reader (a whole stream, or one request's body). */
@@ -280,6 +281,64 @@ static int write_joined_object(struct ml_writer *w, const struct scoring *sc, si
 	return ml_writer_row_raw(w, line->data, line->len, err);
 }
 
+/* The elements of an array that an output filter's [indexes, slices] pick, as an array. */
+static json_t *pick_elements(json_t *array)
+{
+	size_t n = json_array_size(array), k;
+	size_t *sel = calloc(ml_jpath_max_select(&C.out, n), sizeof *sel);
+	const char **names = calloc(n + 1, sizeof *names);
+	json_t *out = NULL;
+	for (size_t i = 0; names && i < n; i++)
+		names[i] = "";
+	if (sel && names && ml_jpath_select_items(&C.out, names, n, sel, &k, NULL) == 0) {
+		out = json_array();
+		for (size_t i = 0; i < k; i++)
+			json_array_append(out, json_array_get(array, sel[i]));
+	}
+	free(sel);
+	free(names);
+	return out;
+}
+
+/*
+ * The value an ITEM_PATH picks in row r: the field's JSON, then each
+ * member of the path after the first, then the key or the [indexes]; NULL
+ * (written as null, as jq gives for a missing member) when it has none.
+ */
+static json_t *member_value(const struct ml_batch *b, const struct item *it, size_t r)
+{
+	const struct ml_batch_col *c = &b->cols[it->i];
+	if (c->type != ML_TYPE_TEXT || c->text_len[r] == ML_TEXT_MISSING || !(c->text_len[r] & ML_TEXT_JSON))
+		return NULL;	/* a string holds no members */
+	json_t *root = json_loadb(b->text.data + c->text_off[r], ml_text_len(c->text_len[r]), JSON_DECODE_ANY, NULL);
+	json_t *v = root;	/* borrowed from root */
+	for (size_t m = 1; v && m < C.out.nmembers; m++)
+		v = json_object_get(v, C.out.members[m]);
+	if (v && it->key)
+		v = json_object_get(v, it->key);
+	json_t *out = !v ? NULL : !it->key && C.out.nitems ? (json_is_array(v) ? pick_elements(v) : NULL) : json_incref(v);
+	json_decref(root);
+	return out;
+}
+
+static int write_member_value(struct ml_writer *w, const struct ml_batch *b, const struct item *it, size_t r,
+			      struct ml_err *err)
+{
+	json_t *v = member_value(b, it, r);
+	int rc;
+	if (!v || json_is_null(v)) {
+		rc = ml_writer_null(w, err);
+	} else if (json_is_string(v)) {
+		rc = ml_writer_str(w, json_string_value(v), json_string_length(v), err);
+	} else {
+		char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+		rc = text ? ml_writer_json(w, text, strlen(text), err) : ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+		free(text);
+	}
+	json_decref(v);
+	return rc;
+}
+
 static int write_item(struct ml_writer *w, const struct scoring *sc, const struct item *it, size_t r,
 		      struct ml_buf *tmp, struct ml_err *err)
 {
@@ -299,6 +358,8 @@ static int write_item(struct ml_writer *w, const struct scoring *sc, const struc
 		ml_buf_reset(tmp);
 		smo_text(sc, r, tmp);
 		return ml_writer_verbatim(w, tmp->data, tmp->len, err);
+	case ITEM_PATH:
+		return write_member_value(w, &sc->b, it, r, err);
 	}
 	return ml_err_set(err, ML_ERR_INTERNAL, "unknown output field");
 }
@@ -934,8 +995,16 @@ static int add_item(struct scoring *sc, enum item_kind kind, size_t i, const cha
 	if (!items)
 		return -1;
 	sc->items = items;
-	sc->items[sc->nitems++] = (struct item){ kind, i };
+	sc->items[sc->nitems++] = (struct item){ kind, i, NULL };
 	return ml_strlist_push(&sc->names, name, err);
+}
+
+static int add_path_item(struct scoring *sc, size_t col, const char *key, const char *name, struct ml_err *err)
+{
+	if (add_item(sc, ITEM_PATH, col, name, err) < 0)
+		return -1;
+	sc->items[sc->nitems - 1].key = key;
+	return 0;
 }
 
 /* An input column written as it was read: a passthrough column of the batch. */
@@ -986,6 +1055,41 @@ static int output_fields(const struct scoring *sc, const struct ml_reader *r, st
 }
 
 /*
+ * --output-filter '$.features.make', '$.features['make','type']', '$.req.x[0,2]':
+ * a pick inside an input field that holds JSON (NDJSON's objects and arrays),
+ * made row by row (member_value()).  Names picked by '[...]' are output
+ * fields of their own; otherwise the one value is, named by the path's last
+ * member.
+ */
+static int plan_output_in_member(struct scoring *sc, const struct field *f, size_t n, struct ml_err *err)
+{
+	const struct ml_jpath *jp = &C.out;
+	const struct field *x = NULL;
+	for (size_t i = 0; i < n && !x; i++)
+		if ((f[i].kind == ITEM_INPUT || f[i].kind == ITEM_CELL) && !strcmp(f[i].name, jp->members[0]))
+			x = &f[i];
+	if (!x)
+		return ml_err_set(err, ML_ERR_DATA, "--output-filter '%s': no field \"%s\"", jp->text, jp->members[0]);
+	size_t col = x->i;
+	if (x->kind == ITEM_INPUT) {
+		char *names[1] = { (char *)x->name };
+		long at;
+		if (ml_schema_add_kept(&sc->bound, names, 1, &at, err) < 0)
+			return -1;
+		col = (size_t)at;
+	}
+	int by_name = jp->nitems > 0;
+	for (size_t k = 0; k < jp->nitems; k++)
+		by_name &= jp->items[k].kind == ML_JITEM_NAME;
+	if (!by_name)
+		return add_path_item(sc, col, NULL, jp->members[jp->nmembers - 1], err);
+	for (size_t k = 0; k < jp->nitems; k++)
+		if (add_path_item(sc, col, jp->items[k].name, jp->items[k].name, err) < 0)
+			return -1;
+	return 0;
+}
+
+/*
  * --output-filter '$.SageMakerOutput.prediction' (or '$.SageMakerOutput[...]'):
  * a pick among the predictions that "SageMakerOutput" holds when NDJSON is
  * joined.  Other members hold input text that is not parsed as JSON here.
@@ -998,10 +1102,7 @@ static int plan_output_in_smo(struct scoring *sc, const struct field *f, size_t 
 			return ml_err_set(err, ML_ERR_DATA, "--output-filter '%s': \"%s\" is a number, with no members",
 					  jp->text, f[i].name);
 	if (!(n > 0 && f[n - 1].kind == ITEM_SMO && !strcmp(jp->members[0], f[n - 1].name)))
-		return ml_err_set(err, ML_ERR_UNAVAILABLE,
-				  "--output-filter '%s': selecting inside \"%s\" is not supported yet; "
-				  "only inside \"SageMakerOutput\" (NDJSON with --join-source input)",
-				  jp->text, jp->members[0]);
+		return plan_output_in_member(sc, f, n, err);
 	const struct ml_jpath inner = { jp->text, jp->members + 1, jp->nmembers - 1, jp->items, jp->nitems };
 	if (!ml_jpath_is_flat(&inner))
 		return ml_err_set(err, ML_ERR_DATA, "--output-filter '%s': \"%s\" is a number, with no members",

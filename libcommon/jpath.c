@@ -228,6 +228,13 @@ int ml_jpath_select(const struct ml_jpath *jp, const char *const *names, size_t 
 		out[(*nout)++] = (size_t)at;
 		return 0;
 	}
+	return ml_jpath_select_items(jp, names, n, out, nout, err);
+}
+
+int ml_jpath_select_items(const struct ml_jpath *jp, const char *const *names, size_t n, size_t *out, size_t *nout,
+			  struct ml_err *err)
+{
+	*nout = 0;
 	if (jp->nitems == 0) {
 		for (size_t i = 0; i < n; i++)
 			out[(*nout)++] = i;

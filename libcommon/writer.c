@@ -206,6 +206,11 @@ int ml_writer_verbatim(struct ml_writer *w, const char *s, size_t len, struct ml
 	return put(w, s, len, err);
 }
 
+int ml_writer_json(struct ml_writer *w, const char *s, size_t len, struct ml_err *err)
+{
+	return w->opts.format == ML_FMT_NDJSON ? ml_writer_verbatim(w, s, len, err) : ml_writer_str(w, s, len, err);
+}
+
 int ml_writer_cell(struct ml_writer *w, const struct ml_batch *b, size_t col, size_t row, struct ml_err *err)
 {
 	const struct ml_batch_col *c = &b->cols[col];
@@ -222,8 +227,8 @@ int ml_writer_cell(struct ml_writer *w, const struct ml_batch *b, size_t col, si
 		if (c->text_len[row] == ML_TEXT_MISSING)
 			return ml_writer_null(w, err);
 		len = ml_text_len(c->text_len[row]);
-		if ((c->text_len[row] & ML_TEXT_JSON) && w->opts.format == ML_FMT_NDJSON)
-			return ml_writer_verbatim(w, b->text.data + c->text_off[row], len, err);	/* 7, true, {...} */
+		if (c->text_len[row] & ML_TEXT_JSON)	/* 7, true, {...} */
+			return ml_writer_json(w, b->text.data + c->text_off[row], len, err);
 		return ml_writer_str(w, b->text.data + c->text_off[row], len, err);
 	}
 	return ml_err_set(err, ML_ERR_INTERNAL, "batch column %zu has an unknown type", col);

@@ -148,9 +148,19 @@ ml-score -m "$T/m.json" --input-filter '$.req.x' --join-source input --output-fi
 	<"$T/narr.ndjson" >"$T/got.ndjson"
 check_json 'd == {"id": i["id"], "SageMakerOutput": {"prediction": p}}' \
 	"--input-filter '\$.req.x' (an array): the features in training order"
-run_in "$T/nobj.ndjson" ml-score -m "$T/m.json" --input-filter '$.features' --join-source input --output-filter '$.features.make'
-expect_rc 69 "--output-filter inside an input member exits 69"
-expect_match "$err" "selecting inside \"features\" is not supported yet" "... saying so before any row is read"
+ml-score -m "$T/m.json" --input-filter '$.features' --join-source input --output-filter '$.features.make' <"$T/nobj.ndjson" >"$T/got.ndjson"
+check_json 'd == {"make": i["make"]}' "--output-filter '\$.features.make': a member of an input member, named by the last step"
+ml-score -m "$T/m.json" --input-filter '$.features' --join-source input --output-filter "\$.features['doors','make','nosuch']" \
+	<"$T/nobj.ndjson" >"$T/got.ndjson"
+check_json 'd == {"doors": i["doors"], "make": i["make"], "nosuch": None}' \
+	"--output-filter \$.features['doors','make','nosuch']: each name an output field, typed; a missing one null (as jq)"
+ml-score -m "$T/m.json" --input-filter '$.req.x' --join-source input --output-filter '$.req.x[0,-1]' <"$T/narr.ndjson" >"$T/got.ndjson"
+check_json 'd == {"x": [list(i.values())[1], list(i.values())[-1]]}' "--output-filter '\$.req.x[0,-1]': the array's picked elements"
+run_in "$T/narr.ndjson" ml-score -m "$T/m.json" --input-filter '$.req.x' --join-source input --output-filter "\$.req['meta']" --output-format csv
+expect_eq "$(printf '%s\n' "$out" | sed -n '1p;2p' | tr '\n' '|')" "meta|1|" "... and into CSV: a header named by the pick, the value as text"
+run_in "$T/nobj.ndjson" ml-score -m "$T/m.json" --input-filter '$.features' --join-source input --output-filter '$.nosuch.make'
+expect_rc 65 "--output-filter into a field the record does not have exits 65"
+expect_match "$err" "no field \"nosuch\"" "... naming it"
 ml-score -m "$T/m.json" --input-filter '$.features' --join-source input --output-filter "\$['id','features']" <"$T/nobj.ndjson" >"$T/got.ndjson"
 check_json 'd == {"id": i["id"], "features": {k: v for k, v in i.items() if k != "id"}}' \
 	"--output-filter picking an input member that holds an object writes the object, not a string"

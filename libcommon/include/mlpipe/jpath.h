@@ -69,6 +69,10 @@ int ml_jpath_is_flat(const struct ml_jpath *p);
 int ml_jpath_select(const struct ml_jpath *p, const char *const *names, size_t n, size_t *out,
 		    size_t *nout, struct ml_err *err);
 
+/* The same for the final [...] selector alone, whatever members lead to it (a path inside a member). */
+int ml_jpath_select_items(const struct ml_jpath *p, const char *const *names, size_t n, size_t *out,
+			  size_t *nout, struct ml_err *err);
+
 /* How many indexes ml_jpath_select may return for n fields (size of out). */
 size_t ml_jpath_max_select(const struct ml_jpath *p, size_t n);
 

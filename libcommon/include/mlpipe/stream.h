@@ -255,6 +255,8 @@ int ml_writer_str(struct ml_writer *w, const char *s, size_t len, struct ml_err 
 int ml_writer_null(struct ml_writer *w, struct ml_err *err);
 /* A field already in output syntax (a JSON value for NDJSON, CSV text as is). */
 int ml_writer_verbatim(struct ml_writer *w, const char *s, size_t len, struct ml_err *err);
+/* A JSON value's text (a number, true/false, an object or array): itself in NDJSON, a field's text in CSV. */
+int ml_writer_json(struct ml_writer *w, const char *s, size_t len, struct ml_err *err);
 /* A batch cell as its type says: number, category name or text; missing as null. */
 int ml_writer_cell(struct ml_writer *w, const struct ml_batch *b, size_t col, size_t row, struct ml_err *err);
 int ml_writer_end_row(struct ml_writer *w, struct ml_err *err);
