@@ -145,39 +145,28 @@ else
 fi
 
 # ---- scoring, whole process ----
-echo "== gbtree scoring, CSV in, CSV out: $(($(wc -l <"$TEST") - 1)) rows"
-SCORE="build/bin/ml-score -m $B/gbtree.json <$TEST >$B/gbtree-out.csv"
-MAWK="mawk -F, 'NR > 1 {s += \$2} END {print s}' $TEST"
-if [ "$REF" = 1 ]; then
-	t=$(best_alt "$SCORE" "$MAWK" "$PY bench/gbtree_score_ref.py $B/xgb-named.json $TEST $B/xgb-out.csv")
-	read -r ours mawk_t ref <<<"$t"
-	printf '%-34s %8s s (CPU %s s)\n' "ml-score" "$ours" "$(cpu 1)" "pandas + inplace_predict + to_csv" "$ref" "$(cpu 3)" \
-		"mawk -F, (sum a column)" "$mawk_t" "$(cpu 2)"
-	echo "ratio reference/ml-score: $(echo "$ours $ref" | awk '{printf "%.1f", $2 / $1}')x faster (target >= 10);" \
-		"ratio ml-score/mawk: $(ratio "$ours" "$mawk_t") (target <= 1.5)"
-else
-	t=$(best_alt "$SCORE" "$MAWK")
-	read -r ours mawk_t <<<"$t"
-	printf '%-34s %8s s (CPU %s s)\n' "ml-score" "$ours" "$(cpu 1)" "mawk -F, (sum a column)" "$mawk_t" "$(cpu 2)"
-	echo "ratio ml-score/mawk: $(ratio "$ours" "$mawk_t") (target <= 1.5)"
-fi
-# The issue's figure: the 1,000,000-row file (the training file), against both references.
-echo "== gbtree scoring, CSV in, CSV out: $(($(wc -l <"$TRAIN") - 1)) rows (the training file)"
-SCORE="build/bin/ml-score -m $B/gbtree.json <$TRAIN >$B/gbtree-out.csv"
-MAWK="mawk -F, 'NR > 1 {s += \$2} END {print s}' $TRAIN"
-if [ "$REF" = 1 ]; then
-	t=$(best_alt "$SCORE" "$MAWK" "$PY bench/gbtree_score_ref.py $B/xgb-named.json $TRAIN $B/xgb-out.csv")
-	read -r ours mawk_t ref <<<"$t"
-	printf '%-34s %8s s (CPU %s s)\n' "ml-score" "$ours" "$(cpu 1)" "pandas + inplace_predict + to_csv" "$ref" "$(cpu 3)" \
-		"mawk -F, (sum a column)" "$mawk_t" "$(cpu 2)"
-	echo "ratio reference/ml-score: $(echo "$ours $ref" | awk '{printf "%.1f", $2 / $1}')x faster (target >= 10);" \
-		"ratio ml-score/mawk: $(ratio "$ours" "$mawk_t") (target <= 1.5)"
-else
-	t=$(best_alt "$SCORE" "$MAWK")
-	read -r ours mawk_t <<<"$t"
-	printf '%-34s %8s s (CPU %s s)\n' "ml-score" "$ours" "$(cpu 1)" "mawk -F, (sum a column)" "$mawk_t" "$(cpu 2)"
-	echo "ratio ml-score/mawk: $(ratio "$ours" "$mawk_t") (target <= 1.5)"
-fi
+# score_whole FILE TITLE: ml-score, mawk and (when there) the pandas reference on FILE.
+score_whole() {
+	local file=$1 t ours mawk_t ref
+	echo "== gbtree scoring, CSV in, CSV out: $(($(wc -l <"$file") - 1)) rows$2"
+	local score="build/bin/ml-score -m $B/gbtree.json <$file >$B/gbtree-out.csv"
+	local mawk="mawk -F, 'NR > 1 {s += \$2} END {print s}' $file"
+	if [ "$REF" = 1 ]; then
+		t=$(best_alt "$score" "$mawk" "$PY bench/gbtree_score_ref.py $B/xgb-named.json $file $B/xgb-out.csv")
+		read -r ours mawk_t ref <<<"$t"
+		printf '%-34s %8s s (CPU %s s)\n' "ml-score" "$ours" "$(cpu 1)" "pandas + inplace_predict + to_csv" "$ref" \
+			"$(cpu 3)" "mawk -F, (sum a column)" "$mawk_t" "$(cpu 2)"
+		echo "ratio reference/ml-score: $(echo "$ours $ref" | awk '{printf "%.1f", $2 / $1}')x faster (target >= 10);" \
+			"ratio ml-score/mawk: $(ratio "$ours" "$mawk_t") (target <= 1.5)"
+	else
+		t=$(best_alt "$score" "$mawk")
+		read -r ours mawk_t <<<"$t"
+		printf '%-34s %8s s (CPU %s s)\n' "ml-score" "$ours" "$(cpu 1)" "mawk -F, (sum a column)" "$mawk_t" "$(cpu 2)"
+		echo "ratio ml-score/mawk: $(ratio "$ours" "$mawk_t") (target <= 1.5)"
+	fi
+}
+score_whole "$TEST" ""
+score_whole "$TRAIN" " (the training file: the issue's figure)"
 
 # ---- memory ----
 rss() { tail -1 "$B/gbtree-rss"; }

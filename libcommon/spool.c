@@ -288,6 +288,8 @@ static int read_batch(struct ml_spool *s, struct ml_batch *b, struct ml_err *err
 	if (get(s, b->text.data, 1, (size_t)head[1], err) < 0)
 		return -1;
 	b->text.len = (size_t)head[1];
+	if (b->text.data)
+		b->text.data[b->text.len] = '\0';	/* as ml_buf keeps it */
 	return 0;
 }
 
