@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -309,6 +311,44 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/*
+ * A local folder is watched with inotify: a file closed after writing, or
+ * moved in (the atomic way to publish one), ends the wait at once.  -1 when
+ * inotify is not available: the interval alone paces the polls then.
+ */
+static int watch_folder(const char *where)
+{
+	int local;
+	struct ml_err err = ML_ERR_INIT;
+	const char *path = ml_uri_local_path(where);
+	if (W.once || store_of(where, &local, &err) || !local || !path)
+		return -1;	/* an s3:// prefix is listed each interval */
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (fd >= 0 && inotify_add_watch(fd, path, IN_CLOSE_WRITE | IN_MOVED_TO) < 0) {
+		ml_warn("%s: cannot watch with inotify (%s): polling every %ld s", where, strerror(errno), W.interval);
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Until the interval is over, a watched folder changes, or a signal stops us. */
+static void wait_for_change(int fd)
+{
+	char events[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	for (long s = 0; s < W.interval && !stop; s++) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		if (fd < 0 || poll(&p, 1, 1000) <= 0) {
+			if (fd < 0)
+				sleep(1);
+			continue;
+		}
+		while (read(fd, events, sizeof events) > 0)	/* drain: one poll handles them all */
+			;
+		return;
+	}
+}
+
 static int cmd_watch(int argc, char **argv)
 {
 	struct ml_err err = ML_ERR_INIT;
@@ -363,6 +403,7 @@ static int cmd_watch(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	int record_only = W.skip_existing && had == 0;
+	int inotify = watch_folder(where);
 	for (;;) {
 		int failed = poll_once(where, &seen, cmd, ncmd, record_only, &err);
 		record_only = 0;
@@ -379,11 +420,12 @@ static int cmd_watch(int argc, char **argv)
 			rc = failed > 0 ? ML_EXIT_TEMPFAIL : 0;
 			break;
 		}
-		for (long s = 0; s < W.interval && !stop; s++)
-			sleep(1);
+		wait_for_change(inotify);
 		if (stop)
 			break;
 	}
+	if (inotify >= 0)
+		close(inotify);
 out:
 	seen_free(&seen);
 	return rc;

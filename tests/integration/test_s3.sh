@@ -161,4 +161,13 @@ cp "$T/test.csv" "$T/inbox/day4.csv"
 sleep 2.5
 kill $wpid; wait $wpid 2>/dev/null
 expect_eq "$(tail -1 "$T/live.out")" "$T/inbox/day4.csv" "polling: a file that arrives later is printed"
+ml-watch --interval 3600 "$T/inbox" >"$T/live.out" 2>&1 &
+wpid=$!
+sleep 1
+cp "$T/test.csv" "$T/inbox/.day5.tmp" && mv "$T/inbox/.day5.tmp" "$T/inbox/day5.csv"
+cp "$T/test.csv" "$T/inbox/day6.csv"
+for _ in $(seq 30); do [ "$(grep -c day "$T/live.out")" -ge 6 ] && break; sleep 0.1; done
+kill $wpid; wait $wpid 2>/dev/null
+expect_eq "$(tail -2 "$T/live.out" | tr '\n' ' ')" "$T/inbox/day5.csv $T/inbox/day6.csv " \
+	"a folder is watched with inotify: files renamed in or written are printed at once, not after --interval 3600"
 done_testing
