@@ -314,11 +314,21 @@ static int spool_rows_pass(struct ml_rows *rows,
 	return ml_spool_each(sr->src->spool, spool_rows_batch, sr, err);
 }
 
+static int spool_rows_shuffled_pass(struct ml_rows *rows, uint64_t seed,
+				   int (*fn)(const struct ml_matrix *x, const double *y, void *arg, struct ml_err *err),
+				   void *arg, struct ml_err *err)
+{
+	struct spool_rows *sr = (struct spool_rows *)rows;
+	sr->fn = fn;
+	sr->arg = arg;
+	return ml_spool_each_shuffled(sr->src->spool, seed, spool_rows_batch, sr, err);
+}
+
 static void spool_rows_init(struct spool_rows *sr, struct spooled *src, const struct ml_recipe *rc)
 {
 	memset(sr, 0, sizeof *sr);
 	sr->rows = (struct ml_rows){ sizeof sr->rows, ml_recipe_nfeatures(rc), ml_spool_rows(src->spool),
-				     spool_rows_pass };
+				     spool_rows_pass, spool_rows_shuffled_pass };
 	sr->src = src;
 	sr->recipe = rc;
 }

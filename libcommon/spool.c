@@ -35,6 +35,8 @@ struct ml_spool {
 	FILE *file;			/* the rest, once the budget is spent */
 	char *iobuf;
 	size_t ndisk, max_rows;
+	off_t *offset;			/* where each batch on disk starts */
+	size_t aoffset;
 	uint64_t rows;
 	struct ml_batch shape;		/* the first batch's columns (no rows) */
 	int have_shape;
@@ -60,6 +62,7 @@ void ml_spool_free(struct ml_spool *s)
 	if (s->file)
 		fclose(s->file);
 	free(s->iobuf);
+	free(s->offset);
 	free(s->shape.cols);
 	free(s);
 }
@@ -162,11 +165,27 @@ static int put(struct ml_spool *s, const void *p, size_t size, size_t n, struct 
 	return 0;
 }
 
+/* Where the next batch on disk starts, remembered for shuffled passes. */
+static int note_offset(struct ml_spool *s, struct ml_err *err)
+{
+	if (s->ndisk == s->aoffset) {
+		size_t n = s->aoffset ? s->aoffset * 2 : 256;
+		off_t *more = ml_realloc_array(s->offset, n, sizeof *more, err);
+		if (!more)
+			return -1;
+		s->offset = more;
+		s->aoffset = n;
+	}
+	if ((s->offset[s->ndisk] = ftello(s->file)) < 0)
+		return spool_io_error(errno, "cannot tell the position in", err);
+	return 0;
+}
+
 static int write_batch(struct ml_spool *s, const struct ml_batch *b, struct ml_err *err)
 {
 	uint64_t head[2] = { b->nrows, b->text.len };
 	size_t n = b->nrows;
-	if (!s->file && open_file(s, err) < 0)
+	if ((!s->file && open_file(s, err) < 0) || note_offset(s, err) < 0)
 		return -1;
 	if (put(s, head, sizeof *head, 2, err) < 0 || put(s, b->line, sizeof *b->line, n, err) < 0 ||
 	    put(s, b->row, sizeof *b->row, n, err) < 0)
@@ -337,6 +356,52 @@ int ml_spool_drain(struct ml_spool *s, int (*fn)(const struct ml_batch *b, void 
 		   void *arg, struct ml_err *err)
 {
 	return each(s, 1, fn, arg, err);
+}
+
+/* ---- a pass in a random order of batches ---- */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+int ml_spool_each_shuffled(struct ml_spool *s, uint64_t seed,
+			   int (*fn)(const struct ml_batch *b, void *arg, struct ml_err *err), void *arg,
+			   struct ml_err *err)
+{
+	size_t n = s->nmem + s->ndisk;
+	size_t *order = ml_calloc(n + 1, sizeof *order, err);
+	struct ml_batch b;
+	int rc = -1;
+	ml_batch_init(&b);
+	if (!order || (s->file && (fflush(s->file) != 0 || alloc_reader_batch(s, &b, err) < 0)))
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	for (size_t i = n; i-- > 1;) {	/* Fisher-Yates */
+		size_t j = (size_t)(splitmix64(&seed) % (i + 1)), t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	rc = 0;
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		size_t i = order[k];
+		if (i < s->nmem)
+			rc = fn(&s->mem[i], arg, err);
+		else if (fseeko(s->file, s->offset[i - s->nmem], SEEK_SET) != 0)
+			rc = spool_io_error(errno, "cannot seek in", err);
+		else
+			rc = read_batch(s, &b, err) < 0 ? -1 : fn(&b, arg, err);
+	}
+	if (s->file && fseeko(s->file, 0, SEEK_END) != 0 && rc == 0)
+		rc = spool_io_error(errno, "cannot seek in", err);
+out:
+	ml_batch_release(&b);
+	free(order);
+	return rc;
 }
 
 /* ---- sizes ---- */

@@ -3,9 +3,10 @@
  * (optimizer sgd or adam), over rows in memory or handed over a chunk at a
  * time (data larger than memory: each epoch is a pass).
  *
- * Every epoch visits the rows of each chunk in a new order (Fisher-Yates
- * with a splitmix64 generator seeded by `seed`; rows in memory are one
- * chunk), mini_batch_size rows a step.  All
+ * Every epoch visits the chunks in a new order, when the host can shuffle
+ * them (ml-train's spool can), and the rows of each chunk in a new order
+ * (Fisher-Yates with a splitmix64 generator seeded by `seed`; rows in
+ * memory are one chunk), mini_batch_size rows a step.  All
  * the variants of num_models step on the same mini-batches, so each row is
  * standardized once per epoch for all of them.  A step follows the mean
  * subgradient of the batch's loss plus 2 wd w; the l1 term is applied by its
@@ -267,8 +268,11 @@ int lin_sgd_rows(struct ml_rows *rows, struct ml_rows *vrows, const struct lin_d
 	}
 	if (sgd_alloc(&g, err) < 0)
 		goto out;
+	int shuffled = rows->size >= offsetof(struct ml_rows, shuffled_pass) + sizeof rows->shuffled_pass &&
+		       rows->shuffled_pass;
 	for (; epoch < cfg->epochs; epoch++) {
-		if (rows->pass(rows, sgd_chunk, &g, err) < 0)
+		if ((shuffled ? rows->shuffled_pass(rows, splitmix64(&g.rng), sgd_chunk, &g, err)
+			      : rows->pass(rows, sgd_chunk, &g, err)) < 0)
 			goto out;
 		if (g.in_batch)
 			take_step(&g);

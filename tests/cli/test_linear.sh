@@ -137,6 +137,15 @@ for opts in "--loss absolute_loss" "--loss huber_loss --l1 0.01" "--optimizer ad
 	expect_rc 0 "$opts past --buffer-size 0 (Newton: gathered into memory; Adam: an epoch a pass) exits 0"
 	expect_eq "$(weights_close "$T/mem.json" "$T/passes.json")" True "... the same weights and bias as from memory"
 done
+# SGD over data sorted by the label: the batches are visited in a shuffled order each epoch
+(head -1 "$T/train.csv"; tail -n +2 "$T/train.csv" | sort -t, -k1,1n) >"$T/sorted.csv"
+objective() { $PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["model"]["objective"])' "$1"; }
+for f in train sorted; do
+	ml-train -a linear --target price --optimizer adam --epochs 30 --batch-size 64 --mini_batch_size 32 \
+		-o "$T/adam-$f.json" "$T/$f.csv" 2>/dev/null
+done
+expect_eq "$($PY -c "print($(objective "$T/adam-sorted.json") < 1.025 * $(objective "$T/adam-train.json"))")" True \
+	"Adam over rows sorted by price, in batches of 64: objective within 2.5% of the same rows in hash order"
 run_in "$T/train.csv" ml-train -a linear --target price --buffer-size 12X
 expect_rc 64 "--buffer-size 12X is a usage error"
 expect_match "$err" 'expected a size such as 512M or 2G, got "12X"' "... naming the value"

@@ -196,6 +196,64 @@ START_TEST(test_temporary_directory_missing)
 }
 END_TEST
 
+/* The first line of each batch a pass hands over, in order. */
+struct firsts {
+	uint64_t line[64];
+	size_t n, rows;
+};
+
+static int note_first(const struct ml_batch *b, void *arg, struct ml_err *err)
+{
+	(void)err;
+	struct firsts *f = arg;
+	ck_assert_uint_lt(f->n, 64);
+	f->line[f->n++] = b->line[0];
+	for (size_t k = 1; k < b->nrows; k++)	/* a batch's rows keep their order */
+		ck_assert_uint_eq(b->line[k], b->line[0] + k);
+	f->rows += b->nrows;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void shuffled_visits_every_batch_once(size_t budget)
+{
+	struct ml_err err = ML_ERR_INIT;
+	struct ml_schema s;
+	struct ml_reader *r = open_generated(&s, &err);
+	struct ml_spool *sp = spool_all(r, budget, &err);
+	struct firsts in_order = { 0 }, a = { 0 }, b = { 0 }, c = { 0 };
+	ck_assert_int_eq(ml_spool_each(sp, note_first, &in_order, &err), 0);
+	ck_assert_int_eq(ml_spool_each_shuffled(sp, 7, note_first, &a, &err), 0);
+	ck_assert_int_eq(ml_spool_each_shuffled(sp, 7, note_first, &b, &err), 0);
+	ck_assert_int_eq(ml_spool_each_shuffled(sp, 8, note_first, &c, &err), 0);
+	ck_assert_uint_eq(a.rows, ROWS);
+	ck_assert_uint_eq(a.n, in_order.n);
+	ck_assert_msg(!memcmp(a.line, b.line, a.n * sizeof *a.line), "the same seed gives the same order");
+	ck_assert_msg(memcmp(a.line, in_order.line, a.n * sizeof *a.line), "seed 7 left the file order");
+	ck_assert_msg(memcmp(a.line, c.line, a.n * sizeof *a.line), "seeds 7 and 8 gave one order");
+	qsort(a.line, a.n, sizeof *a.line, cmp_u64);
+	ck_assert_msg(!memcmp(a.line, in_order.line, a.n * sizeof *a.line), "every batch once");
+	struct seen again = { 0 };	/* and a plain pass after a shuffled one still reads from the start */
+	ck_assert_int_eq(ml_spool_each(sp, check_batch, &again, &err), 0);
+	ck_assert_uint_eq(again.rows, ROWS);
+	ml_spool_free(sp);
+	ml_reader_close(r);
+	ml_schema_release(&s);
+}
+
+START_TEST(test_shuffled_pass)
+{
+	shuffled_visits_every_batch_once(SIZE_MAX);	/* in memory */
+	shuffled_visits_every_batch_once(4096);		/* part in memory, part on disk */
+	shuffled_visits_every_batch_once(0);		/* on disk */
+}
+END_TEST
+
 START_TEST(test_parse_size)
 {
 	static const struct {
@@ -231,6 +289,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_stop_in_a_pass_then_pass_again);
 	tcase_add_test(tc, test_no_file_left_behind);
 	tcase_add_test(tc, test_temporary_directory_missing);
+	tcase_add_test(tc, test_shuffled_pass);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sizes");
 	tcase_add_test(tc, test_parse_size);

@@ -89,6 +89,11 @@ struct ml_rows {
 	int (*pass)(struct ml_rows *rows, int (*fn)(const struct ml_matrix *x, const double *y, void *arg,
 						    struct ml_err *err),
 		    void *arg, struct ml_err *err);
+	/* The same in an order of chunks shuffled from seed (a chunk's rows keep
+	 * theirs), or NULL: for SGD over data that may be sorted. */
+	int (*shuffled_pass)(struct ml_rows *rows, uint64_t seed,
+			     int (*fn)(const struct ml_matrix *x, const double *y, void *arg, struct ml_err *err),
+			     void *arg, struct ml_err *err);
 };
 
 /* algorithm: defined fully by the algorithm issues; only appended to. */

@@ -49,6 +49,15 @@ int ml_spool_spilled(const struct ml_spool *s);
 int ml_spool_each(struct ml_spool *s, int (*fn)(const struct ml_batch *b, void *arg, struct ml_err *err),
 		  void *arg, struct ml_err *err);
 
+/*
+ * The same, the batches in an order shuffled from seed (a batch's own rows
+ * keep theirs): a pass for stochastic gradient descent over data in file
+ * order, which may be sorted.
+ */
+int ml_spool_each_shuffled(struct ml_spool *s, uint64_t seed,
+			   int (*fn)(const struct ml_batch *b, void *arg, struct ml_err *err), void *arg,
+			   struct ml_err *err);
+
 /* Like ml_spool_each, and each batch is released from memory once fn has seen it (a last pass). */
 int ml_spool_drain(struct ml_spool *s, int (*fn)(const struct ml_batch *b, void *arg, struct ml_err *err),
 		   void *arg, struct ml_err *err);
