@@ -28,6 +28,7 @@
 #include "mlpipe/capture.h"
 #include "mlpipe/cli.h"
 #include "mlpipe/log.h"
+#include "mlpipe/random.h"
 #include "mlpipe/uri.h"
 #include "reader_int.h"
 
@@ -44,12 +45,10 @@ struct ml_capture {
 	uint64_t rng;		/* splitmix64 state, advanced atomically */
 };
 
+/* ml_random_next(), its state advanced atomically: requests sample from several threads. */
 static uint64_t next_random(uint64_t *state)
 {
-	uint64_t z = __atomic_add_fetch(state, 0x9e3779b97f4a7c15ULL, __ATOMIC_RELAXED);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return ml_random_mix(__atomic_add_fetch(state, 0x9e3779b97f4a7c15ULL, __ATOMIC_RELAXED));
 }
 
 static uint64_t seed(void)

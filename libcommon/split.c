@@ -4,16 +4,14 @@
 #include <string.h>
 
 #include "mlpipe/buf.h"
+#include "mlpipe/random.h"
 #include "mlpipe/split.h"
 #include "mlpipe/uri.h"
 
+/* splitmix64's step and finaliser: every input bit affects every output bit */
 static uint64_t mix64(uint64_t z)
 {
-	/* splitmix64's finaliser: every input bit affects every output bit */
-	z += 0x9e3779b97f4a7c15ull;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return ml_random_mix(z + 0x9e3779b97f4a7c15ull);
 }
 
 static double unit_interval(uint64_t h)

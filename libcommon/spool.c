@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "mlpipe/buf.h"
+#include "mlpipe/random.h"
 #include "mlpipe/spool.h"
 
 #define SPOOL_IO_BUFFER ((size_t)1 << 20)
@@ -360,14 +361,6 @@ int ml_spool_drain(struct ml_spool *s, int (*fn)(const struct ml_batch *b, void 
 
 /* ---- a pass in a random order of batches ---- */
 
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 int ml_spool_each_shuffled(struct ml_spool *s, uint64_t seed,
 			   int (*fn)(const struct ml_batch *b, void *arg, struct ml_err *err), void *arg,
 			   struct ml_err *err)
@@ -381,11 +374,7 @@ int ml_spool_each_shuffled(struct ml_spool *s, uint64_t seed,
 		goto out;
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
-	for (size_t i = n; i-- > 1;) {	/* Fisher-Yates */
-		size_t j = (size_t)(splitmix64(&seed) % (i + 1)), t = order[i];
-		order[i] = order[j];
-		order[j] = t;
-	}
+	ml_random_shuffle(order, n, &seed);
 	rc = 0;
 	for (size_t k = 0; k < n && rc == 0; k++) {
 		size_t i = order[k];

@@ -17,6 +17,7 @@
 #include "gbtree.h"
 #include "mlpipe/buf.h"
 #include "mlpipe/hparams.h"
+#include "mlpipe/random.h"
 #include "mlpipe/threads.h"
 
 const struct ml_host *gb_host;
@@ -125,22 +126,7 @@ static int read_settings(const json_t *params, struct settings *s, struct ml_err
 	return 0;
 }
 
-/* ---- sampling (splitmix64: the same seed, the same samples on any machine) ---- */
-
-static uint64_t next_random(uint64_t *state)
-{
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static double next_uniform(uint64_t *state)
-{
-	return (double)(next_random(state) >> 11) * 0x1.0p-53;
-}
-
-/* ---- the boosting state ---- */
+/* ---- the boosting state (sampling by random.h: the same seed, the same samples on any machine) ---- */
 
 struct booster {
 	const struct ml_matrix *x, *vx;
@@ -234,7 +220,7 @@ static void sample(struct booster *b)
 	size_t n = b->x->nrows, p = b->x->ncols, m = 0;
 	b->nunsampled = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (b->s.subsample >= 1 || next_uniform(&b->rng) < b->s.subsample)
+		if (b->s.subsample >= 1 || ml_random_uniform(&b->rng) < b->s.subsample)
 			b->grower.rows[m++] = (uint32_t)i;
 		else
 			b->unsampled[b->nunsampled++] = (uint32_t)i;
@@ -248,7 +234,7 @@ static void sample(struct booster *b)
 	for (size_t j = 0; j < p; j++)
 		b->perm[j] = (uint32_t)j;
 	for (size_t j = 0; j < keep; j++) {	/* a partial Fisher-Yates shuffle */
-		size_t k = j + (size_t)(next_uniform(&b->rng) * (double)(p - j));
+		size_t k = j + (size_t)(ml_random_uniform(&b->rng) * (double)(p - j));
 		uint32_t t = b->perm[j];
 		b->perm[j] = b->perm[k];
 		b->perm[k] = t;

@@ -28,14 +28,7 @@
 
 #include "linear.h"
 #include "mlpipe/buf.h"
-
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
+#include "mlpipe/random.h"
 
 static double soft(double x, double t)
 {
@@ -145,11 +138,7 @@ static int sgd_chunk(const struct ml_matrix *x, const double *y, void *arg, stru
 	}
 	for (size_t i = 0; i < n; i++)
 		g->perm[i] = i;
-	for (size_t i = n; i-- > 1;) {
-		size_t j = (size_t)(splitmix64(&g->rng) % (i + 1)), tmp = g->perm[i];
-		g->perm[i] = g->perm[j];
-		g->perm[j] = tmp;
-	}
+	ml_random_shuffle(g->perm, n, &g->rng);
 	struct lin_data c = *g->stats;
 	c.n = n;
 	c.x = x->v;
@@ -271,7 +260,7 @@ int lin_sgd_rows(struct ml_rows *rows, struct ml_rows *vrows, const struct lin_d
 	int shuffled = rows->size >= offsetof(struct ml_rows, shuffled_pass) + sizeof rows->shuffled_pass &&
 		       rows->shuffled_pass;
 	for (; epoch < cfg->epochs; epoch++) {
-		if ((shuffled ? rows->shuffled_pass(rows, splitmix64(&g.rng), sgd_chunk, &g, err)
+		if ((shuffled ? rows->shuffled_pass(rows, ml_random_next(&g.rng), sgd_chunk, &g, err)
 			      : rows->pass(rows, sgd_chunk, &g, err)) < 0)
 			goto out;
 		if (g.in_batch)
