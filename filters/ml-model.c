@@ -357,16 +357,9 @@ static int cmd_config(int argc, char **argv, int first)
 
 /* ---- the command ---- */
 
-struct subcommand {
-	const char *name;
-	const char *synopsis;
-	const char *summary;
-	const struct ml_opt *opts;
-	int (*run)(int argc, char **argv, int first);
-	int no_registry;	/* works without --registry */
-};
+#define NO_REGISTRY 1	/* ml_subcommand.flags: works without --registry */
 
-static const struct subcommand subcommands[] = {
+static const struct ml_subcommand subcommands[] = {
 	{ "push", "ml-model push [OPTION]... --registry DIR|URI MODEL",
 	  "Register MODEL as the next version of its name and move \"latest\" to it\n"
 	  "(the first version of a name also becomes its \"best\"). Prints the new\n"
@@ -386,7 +379,7 @@ static const struct subcommand subcommands[] = {
 	  "Print a setting of the YAML file FILE, such as pipeline.registry, for shell scripts:\n"
 	  "the environment variable MLPIPE_SECTION_KEY when it is set, else the file's\n"
 	  "value (a list one item a line), else --default. Exit 1 when it is not set.",
-	  config_opts, cmd_config, 1 },
+	  config_opts, cmd_config, NO_REGISTRY },
 };
 
 #define NSUB (sizeof subcommands / sizeof *subcommands)
@@ -409,15 +402,12 @@ static const char epilog[] = "Examples:\n"
 			     "  ml-model fetch price@best --registry models/ -o best.json\n"
 			     "  ml-model config pipeline.yaml pipeline.registry\n";
 
-static int run_subcommand(const struct subcommand *sc, int argc, char **argv)
+static int run_subcommand(const struct ml_subcommand *sc, int argc, char **argv)
 {
 	struct ml_err err = ML_ERR_INIT;
 	const struct ml_opt *tables[] = { sc->opts, registry_opts, NULL };
-	const struct ml_opt *siblings[NSUB + 1] = { 0 };
-	size_t ns = 0;
-	for (size_t i = 0; i < NSUB; i++)
-		if (&subcommands[i] != sc)
-			siblings[ns++] = subcommands[i].opts;
+	const struct ml_opt *siblings[NSUB + 1];
+	ml_subcommand_siblings(subcommands, NSUB, sc, siblings);
 	const struct ml_cli cli = { .tool = "ml-model",
 				    .section = "model",
 				    .synopsis = sc->synopsis,
@@ -430,7 +420,7 @@ static int run_subcommand(const struct subcommand *sc, int argc, char **argv)
 	int status = ml_cli_parse(&cli, argc, argv, &first, &err);
 	if (status != ML_CLI_CONTINUE)
 		return ml_cli_exit(status, &err);
-	if (!registry && !sc->no_registry)
+	if (!registry && !(sc->flags & NO_REGISTRY))
 		return ml_usage_error("a registry is required: --registry DIR|URI (or MLPIPE_MODEL_REGISTRY)");
 	return sc->run(argc, argv, first);
 }
@@ -438,13 +428,12 @@ static int run_subcommand(const struct subcommand *sc, int argc, char **argv)
 static int cmd_model(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
-	for (size_t i = 0; name && i < NSUB; i++)
-		if (!strcmp(name, subcommands[i].name))
-			return run_subcommand(&subcommands[i], argc - 1, argv + 1);
+	const struct ml_subcommand *sc = ml_subcommand_find(subcommands, NSUB, name);
+	if (sc)
+		return run_subcommand(sc, argc - 1, argv + 1);
 	const struct ml_opt *tables[] = { registry_opts, NULL };
-	const struct ml_opt *siblings[NSUB + 1] = { 0 };
-	for (size_t i = 0; i < NSUB; i++)
-		siblings[i] = subcommands[i].opts;
+	const struct ml_opt *siblings[NSUB + 1];
+	ml_subcommand_siblings(subcommands, NSUB, NULL, siblings);
 	const struct ml_cli cli = { .tool = "ml-model",
 				    .section = "model",
 				    .synopsis = "ml-model push|list|show|promote|fetch|config [OPTION]... [ARG]",

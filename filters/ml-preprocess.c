@@ -437,15 +437,7 @@ static int cmd_split(int argc, char **argv, int first)
 
 /* ---- the command ---- */
 
-struct subcommand {
-	const char *name;
-	const char *synopsis;
-	const char *summary;
-	const struct ml_opt *opts;
-	int (*run)(int argc, char **argv, int first);
-};
-
-static const struct subcommand subcommands[] = {
+static const struct ml_subcommand subcommands[] = {
 	{ "fit", "ml-preprocess fit [OPTION]... [FILE]... > recipe.json",
 	  "Fit a recipe (types, imputation, encoding, scaling) to the data in one streaming pass.",
 	  fit_opts, cmd_fit },
@@ -466,7 +458,7 @@ static const char top_summary[] =
 
 #define NSUB (sizeof subcommands / sizeof *subcommands)
 
-static int run_subcommand(const struct subcommand *sc, int argc, char **argv)
+static int run_subcommand(const struct ml_subcommand *sc, int argc, char **argv)
 {
 	struct ml_err err = ML_ERR_INIT;
 	ml_stream_cli_init(&stream);
@@ -475,12 +467,9 @@ static int run_subcommand(const struct subcommand *sc, int argc, char **argv)
 	const struct ml_opt *tables[] = { sc->opts, ml_stream_cli_options(&stream), own, NULL };
 	/* The preprocess: section serves all three commands. */
 	const struct ml_opt *siblings[NSUB + 2] = { 0 };
-	size_t ns = 0;
-	for (size_t i = 0; i < NSUB; i++)
-		if (&subcommands[i] != sc)
-			siblings[ns++] = subcommands[i].opts;
+	size_t ns = ml_subcommand_siblings(subcommands, NSUB, sc, siblings);
 	if (!own)
-		siblings[ns++] = output_opts;
+		siblings[ns] = output_opts;
 	const struct ml_cli cli = { .tool = "ml-preprocess",
 				    .section = "preprocess",
 				    .synopsis = sc->synopsis,
@@ -498,9 +487,9 @@ static int run_subcommand(const struct subcommand *sc, int argc, char **argv)
 static int cmd_preprocess(int argc, char **argv)
 {
 	const char *name = argc > 1 ? argv[1] : NULL;
-	for (size_t i = 0; name && i < NSUB; i++)
-		if (!strcmp(name, subcommands[i].name))
-			return run_subcommand(&subcommands[i], argc - 1, argv + 1);
+	const struct ml_subcommand *sc = ml_subcommand_find(subcommands, NSUB, name);
+	if (sc)
+		return run_subcommand(sc, argc - 1, argv + 1);
 	static const struct ml_opt none[] = { ML_OPT_END };
 	const struct ml_opt *tables[] = { none, NULL };
 	const struct ml_cli cli = { .tool = "ml-preprocess",

@@ -773,3 +773,24 @@ int ml_main(int argc, char **argv, ml_cmd_fn cmd)
 	ml_plugin_unload_all();
 	return rc;
 }
+
+/* ---- subcommands ---- */
+
+const struct ml_subcommand *ml_subcommand_find(const struct ml_subcommand *subs, size_t n, const char *name)
+{
+	for (size_t i = 0; name && i < n; i++)
+		if (!strcmp(name, subs[i].name))
+			return &subs[i];
+	return NULL;
+}
+
+size_t ml_subcommand_siblings(const struct ml_subcommand *subs, size_t n, const struct ml_subcommand *except,
+			      const struct ml_opt **out)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (&subs[i] != except)
+			out[k++] = subs[i].opts;
+	out[k] = NULL;
+	return k;
+}

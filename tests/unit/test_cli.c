@@ -181,11 +181,38 @@ START_TEST(test_strlist_split)
 }
 END_TEST
 
+static int run_nothing(int argc, char **argv, int first)
+{
+	(void)argc, (void)argv, (void)first;
+	return 0;
+}
+
+START_TEST(test_subcommands)
+{
+	static const struct ml_opt a[] = { ML_OPT_END }, b[] = { ML_OPT_END }, c[] = { ML_OPT_END };
+	static const struct ml_subcommand subs[] = {
+		{ "fit", "", "", a, run_nothing, 0 }, { "apply", "", "", b, run_nothing, 0 }, { "split", "", "", c, run_nothing, 1 },
+	};
+	ck_assert_ptr_eq(ml_subcommand_find(subs, 3, "split"), &subs[2]);
+	ck_assert_ptr_null(ml_subcommand_find(subs, 3, "spl"));
+	ck_assert_ptr_null(ml_subcommand_find(subs, 3, NULL));
+	const struct ml_opt *out[4] = { a, a, a, a };
+	ck_assert_uint_eq(ml_subcommand_siblings(subs, 3, &subs[1], out), 2);
+	ck_assert_ptr_eq(out[0], a);
+	ck_assert_ptr_eq(out[1], c);
+	ck_assert_ptr_null(out[2]);
+	ck_assert_uint_eq(ml_subcommand_siblings(subs, 3, NULL, out), 3);
+	ck_assert_ptr_eq(out[2], c);
+	ck_assert_ptr_null(out[3]);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("cli");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_defaults_kept);
+	tcase_add_test(tc, test_subcommands);
 	tcase_add_test(tc, test_precedence);
 	tcase_add_test(tc, test_list_replaced_by_higher_source);
 	tcase_add_test(tc, test_unknown_option_suggests);

@@ -105,6 +105,28 @@ struct ml_cli {
 	const struct ml_opt *const *config_siblings;
 };
 
+/* One command of a tool that has several (ml-preprocess fit, ml-model push, ...). */
+struct ml_subcommand {
+	const char *name;
+	const char *synopsis;
+	const char *summary;
+	const struct ml_opt *opts;
+	int (*run)(int argc, char **argv, int first);
+	int flags;			/* the tool's own */
+};
+
+/* The subcommand named name among subs[0..n), or NULL. */
+const struct ml_subcommand *ml_subcommand_find(const struct ml_subcommand *subs, size_t n, const char *name);
+
+/*
+ * The option tables of every subcommand but except (NULL: of all) into
+ * out, which holds n + 1 entries; NULL-terminated, with room for the caller
+ * to add tables after the returned count.  For ml_cli.config_siblings: the
+ * subcommands share one YAML section.
+ */
+size_t ml_subcommand_siblings(const struct ml_subcommand *subs, size_t n, const struct ml_subcommand *except,
+			      const struct ml_opt **out);
+
 /* Options every filter has, filled by ml_cli_parse(). */
 struct ml_common_opts {
 	int verbose;			/* -v count */
