@@ -13,6 +13,7 @@
 #include "mlpipe/log.h"
 #include "mlpipe/model.h"
 #include "mlpipe/registry.h"
+#include "mlpipe/rows.h"
 #include "mlpipe/spool.h"
 #include "mlpipe/stream.h"
 #include "mlpipe/uri.h"
@@ -159,41 +160,16 @@ static json_t *collect_hyperparameters(struct ml_err *err)
 
 #define DEFAULT_BUFFER_SIZE ((size_t)64 << 20)
 
-/*
- * A data file read once into a spool (spool.h): the batches are kept in
- * memory up to --buffer-size and in a temporary file beyond it, so the rows
- * can be read again (for the training set after the recipe is fitted, and
- * for each pass of an algorithm that trains in passes).  The reader stays
- * open: its dictionaries name the categories the batches hold.
- */
-struct spooled {
-	struct ml_reader *reader;
-	struct ml_spool *spool;
-	const char *name;
-};
-
-static void spooled_release(struct spooled *d)
-{
-	ml_spool_free(d->spool);
-	ml_reader_close(d->reader);
-	memset(d, 0, sizeof *d);
-}
-
-static int open_spooled(const char *path, const char *name, int keep_rejects, size_t budget, struct spooled *d,
+/* A data file read once into a spool, with the reader options the command line gave. */
+static int open_spooled(const char *path, const char *name, int keep_rejects, size_t budget, struct ml_spooled *d,
 			struct ml_err *err)
 {
 	struct ml_reader_opts ro;
-	memset(d, 0, sizeof *d);
-	d->name = name;
 	if (ml_stream_cli_reader_opts(&stream, &ro, err) < 0)
 		return -1;
 	if (!keep_rejects)
 		ro.rejects = NULL;	/* --rejects holds the training file's bad rows */
-	if (!(d->spool = ml_spool_new(budget, err)) || !(d->reader = ml_reader_open(&path, 1, &ro, err))) {
-		spooled_release(d);
-		return -1;
-	}
-	return 0;
+	return ml_spooled_open(path, name, &ro, budget, d, err);
 }
 
 /* The recipe ml-train fits when none is given: categoricals one-hot; for linear, imputation. */
@@ -210,7 +186,7 @@ static void default_recipe_opts(struct ml_recipe_opts *o, struct ml_spool *spool
 }
 
 /* Fit the default recipe on the data, which is spooled as it is read. */
-static struct ml_recipe *fit_spooled(struct spooled *d, struct ml_err *err)
+static struct ml_recipe *fit_spooled(struct ml_spooled *d, struct ml_err *err)
 {
 	struct ml_recipe_opts o;
 	default_recipe_opts(&o, d->spool);
@@ -218,54 +194,6 @@ static struct ml_recipe *fit_spooled(struct spooled *d, struct ml_err *err)
 	if (rc)
 		ml_stream_log_summary(d->reader, NULL);
 	return rc;
-}
-
-/* Read the data through a known recipe's input schema into the spool. */
-static int read_spooled(const struct ml_recipe *rc, struct spooled *d, struct ml_err *err)
-{
-	const char *target = ml_recipe_target(rc);
-	if (!target)
-		return ml_err_set(err, ML_ERR_USAGE, "the recipe has no target column to train on");
-	if (ml_reader_find_column(d->reader, target) < 0)
-		return ml_err_set(err, ML_ERR_DATA, "%s: no column \"%s\" (the label) to train on", d->name, target);
-	if (ml_reader_bind(d->reader, ml_recipe_input_schema(rc), 1, err) < 0)
-		return -1;
-	struct ml_batch b;
-	ml_batch_init(&b);
-	long n;
-	int rc_ = 0;
-	while (rc_ == 0 && (n = ml_reader_read_batch(d->reader, &b, err)) > 0)
-		rc_ = ml_spool_add(d->spool, &b, err);
-	if (rc_ == 0 && n < 0)
-		rc_ = -1;
-	ml_batch_release(&b);
-	if (rc_ == 0)
-		ml_stream_log_summary(d->reader, NULL);
-	return rc_;
-}
-
-struct to_dataset {
-	const struct ml_recipe *recipe;
-	const char *name;
-	struct ml_dataset *d;
-};
-
-static int add_to_dataset(const struct ml_batch *b, void *arg, struct ml_err *err)
-{
-	struct to_dataset *t = arg;
-	return ml_dataset_add(t->recipe, b, t->name, t->d, err);
-}
-
-/* The spooled rows through the recipe into memory; each batch is let go once added. */
-static int materialize(const struct ml_recipe *rc, struct spooled *s, struct ml_dataset *d, struct ml_err *err)
-{
-	struct to_dataset t = { rc, s->name, d };
-	memset(d, 0, sizeof *d);
-	if (ml_dataset_reserve(rc, (size_t)ml_spool_rows(s->spool), d, err) < 0 ||
-	    ml_spool_drain(s->spool, add_to_dataset, &t, err) < 0)
-		return -1;
-	d->nfeatures = ml_recipe_nfeatures(rc);
-	return 0;
 }
 
 static struct ml_recipe *given_recipe(struct ml_err *err)
@@ -278,156 +206,6 @@ static struct ml_recipe *given_recipe(struct ml_err *err)
 		ml_recipe_free(rc);
 		return NULL;
 	}
-	return rc;
-}
-
-/*
- * Spooled rows handed to an algorithm as struct ml_rows: each pass turns
- * the batches into features through the recipe, one batch at a time.
- */
-struct spool_rows {
-	struct ml_rows rows;	/* first: the plugin sees this */
-	struct spooled *src;
-	const struct ml_recipe *recipe;
-	struct ml_dataset chunk;
-	int (*fn)(const struct ml_matrix *x, const double *y, void *arg, struct ml_err *err);
-	void *arg;
-};
-
-static int spool_rows_batch(const struct ml_batch *b, void *arg, struct ml_err *err)
-{
-	struct spool_rows *sr = arg;
-	sr->chunk.nrows = 0;
-	if (ml_dataset_add(sr->recipe, b, sr->src->name, &sr->chunk, err) < 0)
-		return -1;
-	struct ml_matrix x = { sr->chunk.nrows, sr->chunk.nfeatures, sr->chunk.x };
-	return sr->fn(&x, sr->chunk.y, sr->arg, err);
-}
-
-static int spool_rows_pass(struct ml_rows *rows,
-			   int (*fn)(const struct ml_matrix *x, const double *y, void *arg, struct ml_err *err),
-			   void *arg, struct ml_err *err)
-{
-	struct spool_rows *sr = (struct spool_rows *)rows;
-	sr->fn = fn;
-	sr->arg = arg;
-	return ml_spool_each(sr->src->spool, spool_rows_batch, sr, err);
-}
-
-static int spool_rows_shuffled_pass(struct ml_rows *rows, uint64_t seed,
-				   int (*fn)(const struct ml_matrix *x, const double *y, void *arg, struct ml_err *err),
-				   void *arg, struct ml_err *err)
-{
-	struct spool_rows *sr = (struct spool_rows *)rows;
-	sr->fn = fn;
-	sr->arg = arg;
-	return ml_spool_each_shuffled(sr->src->spool, seed, spool_rows_batch, sr, err);
-}
-
-static void spool_rows_init(struct spool_rows *sr, struct spooled *src, const struct ml_recipe *rc)
-{
-	memset(sr, 0, sizeof *sr);
-	sr->rows = (struct ml_rows){ sizeof sr->rows, ml_recipe_nfeatures(rc), ml_spool_rows(src->spool),
-				     spool_rows_pass, spool_rows_shuffled_pass };
-	sr->src = src;
-	sr->recipe = rc;
-}
-
-/* Rows in memory as struct ml_rows: one chunk. */
-struct dataset_rows {
-	struct ml_rows rows;
-	const struct ml_dataset *d;
-};
-
-static int dataset_rows_pass(struct ml_rows *rows,
-			     int (*fn)(const struct ml_matrix *x, const double *y, void *arg, struct ml_err *err),
-			     void *arg, struct ml_err *err)
-{
-	const struct ml_dataset *d = ((struct dataset_rows *)rows)->d;
-	struct ml_matrix x = { d->nrows, d->nfeatures, d->x };
-	return d->nrows ? fn(&x, d->y, arg, err) : 0;
-}
-
-static void dataset_rows_init(struct dataset_rows *dr, const struct ml_dataset *d)
-{
-	dr->rows = (struct ml_rows){ sizeof dr->rows, d->nfeatures, d->nrows, dataset_rows_pass };
-	dr->d = d;
-}
-
-/* A model's metrics over rows, a chunk at a time, in the label's own units. */
-struct evaluation {
-	const struct ml_model *m;
-	struct ml_metrics_acc acc;
-	double *pred, *y;
-	size_t cap;
-};
-
-static int evaluate_chunk(const struct ml_matrix *x, const double *y, void *arg, struct ml_err *err)
-{
-	struct evaluation *e = arg;
-	size_t n = x->nrows;
-	if (n > e->cap) {
-		double *pred = ml_realloc_array(e->pred, n, sizeof *pred, err);
-		e->pred = pred ? pred : e->pred;
-		double *yy = pred ? ml_realloc_array(e->y, n, sizeof *yy, err) : NULL;
-		e->y = yy ? yy : e->y;
-		if (!yy)
-			return -1;
-		e->cap = n;
-	}
-	if (ml_model_predict(e->m, x, e->pred, err) < 0)
-		return -1;
-	memcpy(e->y, y, n * sizeof *y);
-	ml_recipe_untransform_target(e->m->recipe, e->y, n);
-	ml_metrics_acc_add(&e->acc, e->y, e->pred, n);
-	return 0;
-}
-
-static int evaluate(const struct ml_model *m, struct ml_rows *rows, struct ml_metrics *out, struct ml_err *err)
-{
-	struct evaluation e = { m, { 0 }, NULL, NULL, 0 };
-	int rc = rows->pass(rows, evaluate_chunk, &e, err);
-	if (rc == 0)
-		ml_metrics_acc_finish(&e.acc, out);
-	free(e.pred);
-	free(e.y);
-	return rc;
-}
-
-/* One pass straight from a file through a model's recipe (no spool): the other model of --must-beat. */
-static int evaluate_file(const struct ml_model *m, const char *path, const char *name, struct ml_metrics *out,
-			 struct ml_err *err)
-{
-	struct spooled src;
-	struct spool_rows sr;
-	struct ml_batch b;
-	struct evaluation e = { m, { 0 }, NULL, NULL, 0 };
-	long n = -1;
-	int rc = -1;
-	ml_batch_init(&b);
-	if (open_spooled(path, name, 0, 0, &src, err) < 0)
-		return -1;
-	spool_rows_init(&sr, &src, m->recipe);
-	sr.fn = evaluate_chunk;
-	sr.arg = &e;
-	const char *target = ml_recipe_target(m->recipe);
-	if (ml_reader_find_column(src.reader, target) < 0)
-		ml_err_set(err, ML_ERR_DATA, "%s: no column \"%s\" (the label) to compare on", name, target);
-	else if (ml_reader_bind(src.reader, ml_recipe_input_schema(m->recipe), 1, err) == 0)
-		while ((n = ml_reader_read_batch(src.reader, &b, err)) > 0)
-			if (spool_rows_batch(&b, &sr, err) < 0) {
-				n = -1;
-				break;
-			}
-	if (n == 0) {
-		ml_metrics_acc_finish(&e.acc, out);
-		rc = 0;
-	}
-	ml_batch_release(&b);
-	ml_dataset_release(&sr.chunk);
-	spooled_release(&src);
-	free(e.pred);
-	free(e.y);
 	return rc;
 }
 
@@ -448,10 +226,10 @@ static void log_metrics(const char *set, const struct ml_metrics *m)
  */
 struct training {
 	struct ml_recipe *recipe;
-	struct spooled train_src, valid_src;
+	struct ml_spooled train_src, valid_src;
 	struct ml_dataset train, valid;
-	struct dataset_rows train_mem, valid_mem;
-	struct spool_rows train_spool, valid_spool;
+	struct ml_dataset_rows train_mem, valid_mem;
+	struct ml_spool_rows train_spool, valid_spool;
 	struct ml_rows *rows, *vrows;
 	json_t *hyperparameters, *params, *doc;
 	const struct ml_plugin *plugin;
@@ -462,10 +240,10 @@ static void training_release(struct training *t)
 	ml_recipe_free(t->recipe);
 	ml_dataset_release(&t->train);
 	ml_dataset_release(&t->valid);
-	ml_dataset_release(&t->train_spool.chunk);
-	ml_dataset_release(&t->valid_spool.chunk);
-	spooled_release(&t->train_src);
-	spooled_release(&t->valid_src);
+	ml_spool_rows_release(&t->train_spool);
+	ml_spool_rows_release(&t->valid_spool);
+	ml_spooled_release(&t->train_src);
+	ml_spooled_release(&t->valid_src);
 	json_decref(t->hyperparameters);
 	json_decref(t->params);
 	json_decref(t->doc);
@@ -519,8 +297,8 @@ static int add_metrics(struct training *t, double *judged, struct ml_err *err)
 	struct ml_metrics tm, vm;
 	int rc = -1;
 	int validated = t->vrows && t->vrows->nrows;
-	if ((m.predictor = ops->load(t->params, err)) != NULL && evaluate(&m, t->rows, &tm, err) == 0 &&
-	    (!validated || evaluate(&m, t->vrows, &vm, err) == 0)) {
+	if ((m.predictor = ops->load(t->params, err)) != NULL && ml_model_evaluate_rows(&m, t->rows, &tm, err) == 0 &&
+	    (!validated || ml_model_evaluate_rows(&m, t->vrows, &vm, err) == 0)) {
 		json_t *metrics = json_pack("{s:o}", "train", ml_metrics_to_json(&tm));
 		log_metrics("train", &tm);
 		*judged = tm.rmse;
@@ -591,8 +369,12 @@ static int must_beat(const char *name, double rmse, const char *data, const char
 		rc = ml_not_built_yet("--must-beat with an imported XGBoost model (it names no target column)");
 		goto out;
 	}
-	if (!m || evaluate_file(m, T.validation ? T.validation : data, T.validation ? T.validation : data_name, &om,
-				&err) < 0) {
+	struct ml_reader_opts ro;
+	int opts_ok = ml_stream_cli_reader_opts(&stream, &ro, &err) == 0;
+	ro.rejects = NULL;	/* --rejects holds the training file's bad rows */
+	if (!m || !opts_ok ||
+	    ml_model_evaluate_file(m, T.validation ? T.validation : data, T.validation ? T.validation : data_name, &ro,
+				   &om, &err) < 0) {
 		rc = ml_fail(&err);
 		goto out;
 	}
@@ -681,30 +463,30 @@ static int training_set(struct training *t, const char *data, const char *name, 
 	if (spool_budget(t->plugin, &budget, err) < 0 || open_spooled(data, name, 1, budget, &t->train_src, err) < 0)
 		return -1;
 	if (!T.recipe ? !(t->recipe = fit_spooled(&t->train_src, err))
-		      : !(t->recipe = given_recipe(err)) || read_spooled(t->recipe, &t->train_src, err) < 0)
+		      : !(t->recipe = given_recipe(err)) || ml_spooled_read(t->recipe, &t->train_src, err) < 0)
 		return -1;
 	if (T.validation && (open_spooled(T.validation, T.validation, 0, budget, &t->valid_src, err) < 0 ||
-			     read_spooled(t->recipe, &t->valid_src, err) < 0))
+			     ml_spooled_read(t->recipe, &t->valid_src, err) < 0))
 		return -1;
 	if (t->plugin->ops.algo->train_rows) {
 		if (ml_spool_spilled(t->train_src.spool))
 			ml_info("training data larger than --buffer-size: %s trains in passes over a temporary file",
 				t->plugin->name);
-		spool_rows_init(&t->train_spool, &t->train_src, t->recipe);
+		ml_spool_rows_init(&t->train_spool, &t->train_src, t->recipe);
 		t->rows = &t->train_spool.rows;
 		if (T.validation) {
-			spool_rows_init(&t->valid_spool, &t->valid_src, t->recipe);
+			ml_spool_rows_init(&t->valid_spool, &t->valid_src, t->recipe);
 			t->vrows = &t->valid_spool.rows;
 		}
 		return 0;
 	}
-	if (materialize(t->recipe, &t->train_src, &t->train, err) < 0 ||
-	    (T.validation && materialize(t->recipe, &t->valid_src, &t->valid, err) < 0))
+	if (ml_spooled_materialize(t->recipe, &t->train_src, &t->train, err) < 0 ||
+	    (T.validation && ml_spooled_materialize(t->recipe, &t->valid_src, &t->valid, err) < 0))
 		return -1;
-	dataset_rows_init(&t->train_mem, &t->train);
+	ml_dataset_rows_init(&t->train_mem, &t->train);
 	t->rows = &t->train_mem.rows;
 	if (T.validation) {
-		dataset_rows_init(&t->valid_mem, &t->valid);
+		ml_dataset_rows_init(&t->valid_mem, &t->valid);
 		t->vrows = &t->valid_mem.rows;
 	}
 	return 0;
