@@ -11,9 +11,12 @@
  * Rows are scored a block at a time, tree by tree, with the block's
  * features converted once to float (XGBoost compares in float, so the same
  * rows go the same way).  The step over a block's rows has no branch and no
- * dependency between rows: a portable kernel the compiler vectorizes as it
- * can, and one with AVX2 gathers, eight rows a step, chosen at load when
- * the CPU has them.
+ * dependency between rows.  Three kernels give the same bits: a portable
+ * one the compiler vectorizes as it can, one with AVX2 gathers (eight rows
+ * a step) and one with AVX-512 (sixteen rows a step, the top levels and
+ * the leaves of a depth-6 tree looked up in registers); the best the CPU
+ * has is chosen at load, and MLPIPE_KERNEL=portable|avx2|avx512 picks a
+ * lower one, so tests can compare them.
  * Forests too deep to lay out this way (over MAX_PERFECT_DEPTH, or too
  * many slots) are walked node by node.
  */
@@ -28,16 +31,19 @@
 #include "gbtree.h"
 #include "mlpipe/buf.h"
 
-#define BLOCK 64
+#define BLOCK_SHIFT 7
+#define BLOCK (1 << BLOCK_SHIFT)	/* rows scored together: 128 rows of 20 features are 10 KB, at home in L1 */
 #define MAX_PERFECT_DEPTH 12
 #define MAX_PERFECT_SLOTS (1u << 23)	/* leaf slots over the whole forest */
 #define DEFAULT_LEFT_BIT 0x80000000u
+
+enum kernel { KERNEL_PORTABLE, KERNEL_AVX2, KERNEL_AVX512 };
 
 struct gb_predictor {
 	struct gb_forest forest;
 	double base_margin;
 	int perfect;
-	int avx2;		/* score with the AVX2 kernel */
+	enum kernel kernel;
 	/* the perfect layout: per tree its depth and where its nodes and leaves start */
 	uint32_t *depth;
 	size_t *node_at, *leaf_at;
@@ -46,7 +52,7 @@ struct gb_predictor {
 	float *leaf;		/* leaf values; rows sum them in float, from the base margin, as XGBoost does */
 };
 
-static int have_avx2(void);
+static enum kernel chosen_kernel(void);
 
 const struct gb_forest *gb_predictor_forest(const struct gb_predictor *p)
 {
@@ -109,9 +115,10 @@ static int flatten(struct gb_predictor *p, struct ml_err *err)
 			return 0;
 	}
 	size_t nodes = p->node_at[f->ntrees], leaves = p->leaf_at[f->ntrees];
-	p->code = ml_calloc(nodes + 8, sizeof *p->code, err);	/* + 8: the kernel loads eight at a time */
-	p->threshold = ml_calloc(nodes + 8, sizeof *p->threshold, err);
-	p->leaf = ml_calloc(leaves + 1, sizeof *p->leaf, err);
+	/* + 32: the vector kernels load a level's nodes, and a tree's leaves, up to 32 at a time */
+	p->code = ml_calloc(nodes + 32, sizeof *p->code, err);
+	p->threshold = ml_calloc(nodes + 32, sizeof *p->threshold, err);
+	p->leaf = ml_calloc(leaves + 64, sizeof *p->leaf, err);
 	if (!p->code || !p->threshold || !p->leaf)
 		return -1;
 	for (size_t k = 0; k < f->ntrees; k++)
@@ -131,7 +138,7 @@ struct gb_predictor *gb_predictor_new(struct gb_forest *f, struct ml_err *err)
 	p->forest = *f;
 	memset(f, 0, sizeof *f);
 	p->base_margin = gb_base_margin(&p->forest.objective, p->forest.base_score);
-	p->avx2 = have_avx2() && !getenv("MLPIPE_NO_AVX2");	/* the variable lets tests compare kernels */
+	p->kernel = chosen_kernel();
 	if (flatten(p, err) < 0) {
 		gb_predictor_free(p);
 		return NULL;
@@ -269,9 +276,103 @@ __attribute__((target("avx2"))) static void score_block_avx2(const struct gb_pre
 		_mm256_storeu_ps(acc + 8 * g, sum[g]);
 }
 
-static int have_avx2(void)
+/*
+ * Sixteen rows a step with AVX-512, over the block stored feature-major
+ * (xf[f * BLOCK + r]): at the root every row reads one feature, a plain
+ * load; a level of up to 32 nodes is looked up in one or two registers
+ * (vpermd, vpermt2d), deeper levels are gathered; a tree's leaves, up to 64,
+ * come from registers too.  Same compares and order of additions as the
+ * portable kernel, so the same bits.
+ */
+/* Rows go right unless v < t; a missing value goes to its default side. */
+__attribute__((target("avx512f"))) static inline __m512i step_avx512(__m512i rel, __m512 v, __m512 t, __m512i c,
+								     int has_nan)
 {
-	return __builtin_cpu_supports("avx2");
+	__mmask16 right = (__mmask16)~_mm512_cmp_ps_mask(v, t, _CMP_LT_OQ);
+	if (has_nan)
+		right ^= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q) & _mm512_test_epi32_mask(c, _mm512_set1_epi32(INT32_MIN));
+	__m512i twice = _mm512_add_epi32(rel, rel);
+	return _mm512_mask_add_epi32(twice, right, twice, _mm512_set1_epi32(1));
+}
+
+/* The leaf of each row (rel: its leaf's number, under 2^D) of a tree of depth D. */
+__attribute__((target("avx512f"))) static inline __m512 leaf_avx512(const float *leaf, uint32_t D, __m512i rel)
+{
+	if (D <= 4)
+		return _mm512_permutexvar_ps(rel, _mm512_loadu_ps(leaf));
+	__m512 lo = _mm512_permutex2var_ps(_mm512_loadu_ps(leaf), rel, _mm512_loadu_ps(leaf + 16));
+	if (D == 5)
+		return lo;
+	if (D == 6) {
+		__m512 hi = _mm512_permutex2var_ps(_mm512_loadu_ps(leaf + 32), rel, _mm512_loadu_ps(leaf + 48));
+		return _mm512_mask_blend_ps(_mm512_test_epi32_mask(rel, _mm512_set1_epi32(32)), lo, hi);
+	}
+	return _mm512_i32gather_ps(rel, leaf, 4);
+}
+
+__attribute__((target("avx512f"))) static void score_block_avx512(const struct gb_predictor *pr, const float *xf,
+								      int n, int has_nan, float *acc)
+{
+	enum { GROUPS = BLOCK / 16 };
+	int groups = (n + 15) / 16;	/* a short block (one request's rows) takes only its groups */
+	__m512i rel[GROUPS], lane[GROUPS];	/* rel: the row's node within its level */
+	__m512 sum[GROUPS];
+	const __m512i feature_bits = _mm512_set1_epi32(0x7fffffff);
+	for (int g = 0; g < groups; g++) {
+		sum[g] = _mm512_loadu_ps(acc + 16 * g);	/* acc holds BLOCK floats: whole groups are in it */
+		lane[g] = _mm512_add_epi32(_mm512_set1_epi32(16 * g),
+					   _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+	}
+	for (size_t k = 0; k < pr->forest.ntrees; k++) {
+		const int32_t *code = (const int32_t *)pr->code + pr->node_at[k];
+		const float *thr = pr->threshold + pr->node_at[k];
+		uint32_t D = pr->depth[k];
+		if (D > 0) {	/* the root: one feature for every row */
+			__m512i c = _mm512_set1_epi32(code[0]);
+			__m512 t = _mm512_set1_ps(thr[0]);
+			const float *column = xf + ((size_t)(code[0] & 0x7fffffff) << BLOCK_SHIFT);
+			for (int g = 0; g < groups; g++)
+				rel[g] = step_avx512(_mm512_setzero_si512(), _mm512_loadu_ps(column + 16 * g), t, c, has_nan);
+		} else {
+			for (int g = 0; g < groups; g++)
+				rel[g] = _mm512_setzero_si512();
+		}
+		for (uint32_t d = 1; d < D; d++) {
+			const int32_t *level_code = code + ((1 << d) - 1);
+			const float *level_thr = thr + ((1 << d) - 1);
+			__m512i c0 = _mm512_loadu_si512(level_code), c1 = _mm512_loadu_si512(level_code + 16);
+			__m512 t0 = _mm512_loadu_ps(level_thr), t1 = _mm512_loadu_ps(level_thr + 16);
+			for (int g = 0; g < groups; g++) {
+				__m512i c;
+				__m512 t;
+				if (d <= 4) {	/* up to 16 nodes: one register */
+					c = _mm512_permutexvar_epi32(rel[g], c0);
+					t = _mm512_permutexvar_ps(rel[g], t0);
+				} else if (d == 5) {	/* 32 nodes: two */
+					c = _mm512_permutex2var_epi32(c0, rel[g], c1);
+					t = _mm512_permutex2var_ps(t0, rel[g], t1);
+				} else {
+					c = _mm512_i32gather_epi32(rel[g], level_code, 4);
+					t = _mm512_i32gather_ps(rel[g], level_thr, 4);
+				}
+				__m512i at = _mm512_add_epi32(_mm512_slli_epi32(_mm512_and_si512(c, feature_bits), BLOCK_SHIFT),
+							      lane[g]);
+				rel[g] = step_avx512(rel[g], _mm512_i32gather_ps(at, xf, 4), t, c, has_nan);
+			}
+		}
+		const float *leaf = pr->leaf + pr->leaf_at[k];
+		for (int g = 0; g < groups; g++)
+			sum[g] = _mm512_add_ps(sum[g], leaf_avx512(leaf, D, rel[g]));
+	}
+	for (int g = 0; g < groups; g++)
+		_mm512_storeu_ps(acc + 16 * g, sum[g]);
+}
+
+static enum kernel best_kernel(void)
+{
+	if (__builtin_cpu_supports("avx512f"))
+		return KERNEL_AVX512;
+	return __builtin_cpu_supports("avx2") ? KERNEL_AVX2 : KERNEL_PORTABLE;
 }
 #else
 static void score_block_avx2(const struct gb_predictor *pr, const float *xf, const int32_t *row_at, int n,
@@ -280,11 +381,28 @@ static void score_block_avx2(const struct gb_predictor *pr, const float *xf, con
 	score_block(pr, xf, row_at, n, has_nan, acc);
 }
 
-static int have_avx2(void)
+static void score_block_avx512(const struct gb_predictor *pr, const float *xf, int n, int has_nan, float *acc)
 {
-	return 0;
+	(void)pr, (void)xf, (void)n, (void)has_nan, (void)acc;
+}
+
+static enum kernel best_kernel(void)
+{
+	return KERNEL_PORTABLE;
 }
 #endif
+
+/* The best kernel the CPU has, or a lower one named by MLPIPE_KERNEL (tests compare them). */
+static enum kernel chosen_kernel(void)
+{
+	enum kernel best = best_kernel(), want = best;
+	const char *name = getenv("MLPIPE_KERNEL");
+	if (name && strcmp(name, "portable") == 0)
+		want = KERNEL_PORTABLE;
+	else if (name && strcmp(name, "avx2") == 0)
+		want = KERNEL_AVX2;
+	return want < best ? want : best;
+}
 
 /* Node by node, for forests too deep to flatten. */
 static double walk_tree(const struct gb_tree *t, const float *row)
@@ -320,6 +438,43 @@ static int to_float(const struct ml_matrix *x, size_t r0, size_t n, float *xf)
 	return nan;
 }
 
+/* The same, feature-major (xf[f * BLOCK + r]), for the AVX-512 kernel; zeros up to the next 16 rows. */
+static int to_float_by_feature(const struct ml_matrix *x, size_t r0, size_t n, float *xf)
+{
+	size_t p = x->ncols, padded = (n + 15) / 16 * 16;
+	const double *v = x->v + r0 * p;
+	int nan = 0;
+	for (size_t j = 0; j < p; j++) {
+		float *column = xf + j * BLOCK;
+		for (size_t r = 0; r < n; r++) {
+			column[r] = (float)v[r * p + j];
+			nan |= column[r] != column[r];
+		}
+		for (size_t r = n; r < padded; r++)
+			column[r] = 0;
+	}
+	return nan;
+}
+
+/* Adds each tree's leaf to acc[r], r < n (at most BLOCK), for rows [r0, r0 + n) of x. */
+static void score_rows(const struct gb_predictor *pr, const struct ml_matrix *x, size_t r0, size_t n, float *xf,
+		       const int32_t *row_at, float *acc)
+{
+	if (!pr->perfect) {
+		to_float(x, r0, n, xf);
+		walk_block(pr, xf, x->ncols, n, acc);
+	} else if (pr->kernel == KERNEL_AVX512) {
+		int nan = to_float_by_feature(x, r0, n, xf);
+		score_block_avx512(pr, xf, (int)n, nan, acc);
+	} else {
+		int nan = to_float(x, r0, n, xf);
+		if (pr->kernel == KERNEL_AVX2)
+			score_block_avx2(pr, xf, row_at, (int)n, nan, acc);
+		else
+			score_block(pr, xf, row_at, (int)n, nan, acc);
+	}
+}
+
 int gb_predict(const struct gb_predictor *pr, const struct ml_matrix *x, double *out, struct ml_err *err)
 {
 	if (x->ncols < pr->forest.num_feature)
@@ -336,15 +491,9 @@ int gb_predict(const struct gb_predictor *pr, const struct ml_matrix *x, double 
 		row_at[r] = r * (int32_t)x->ncols;
 	for (size_t r0 = 0; r0 < x->nrows; r0 += BLOCK) {
 		size_t n = x->nrows - r0 < BLOCK ? x->nrows - r0 : BLOCK;
-		int nan = to_float(x, r0, n, xf);
 		for (size_t r = 0; r < n; r++)
 			acc[r] = (float)pr->base_margin;
-		if (pr->perfect && pr->avx2)
-			score_block_avx2(pr, xf, row_at, (int)n, nan, acc);
-		else if (pr->perfect)
-			score_block(pr, xf, row_at, (int)n, nan, acc);
-		else
-			walk_block(pr, xf, x->ncols, n, acc);
+		score_rows(pr, x, r0, n, xf, row_at, acc);
 		for (size_t r = 0; r < n; r++)
 			out[r0 + r] = gb_link(&pr->forest.objective, acc[r]);
 	}

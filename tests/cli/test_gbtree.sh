@@ -72,8 +72,15 @@ if cmp -s "$T/r1a.json" "$T/r6.json"; then not_ok "another seed gives another mo
 ml-score -m "$M" --threads 1 <"$CARS" >"$T/s1.csv"
 ml-score -m "$M" --threads 4 <"$CARS" >"$T/s4.csv"
 expect_file_eq "$T/s4.csv" "$T/s1.csv" "--threads 4 writes the same bytes as --threads 1, in order"
-MLPIPE_NO_AVX2=1 ml-score -m "$M" <"$CARS" >"$T/sp.csv"
-expect_file_eq "$T/sp.csv" "$T/s1.csv" "the portable kernel gives the same bytes as the AVX2 one"
+for k in avx2 portable; do
+	MLPIPE_KERNEL=$k ml-score -m "$M" <"$CARS" >"$T/s-$k.csv"
+	expect_file_eq "$T/s-$k.csv" "$T/s1.csv" "the $k kernel gives the same bytes as the best one"
+done
+# the vector kernels are what the compiler made of them: gathers, and lookups in registers
+asm=$(objdump -d --no-show-raw-insn "$ROOT/build/lib/mlpipe/plugins/ml-algo-gbtree.so")
+expect_match "$(printf '%s\n' "$asm" | grep -cE 'vgatherdps.*zmm')" '^[1-9]' "the AVX-512 kernel gathers 16 rows' features at a time"
+expect_match "$(printf '%s\n' "$asm" | grep -cE 'vperm[it]2ps.*zmm')" '^[1-9]' "the AVX-512 kernel looks nodes and leaves up in registers (vpermt2ps)"
+expect_match "$(printf '%s\n' "$asm" | grep -cE 'vgatherdps.*ymm')" '^[1-9]' "the AVX2 kernel gathers 8 rows' features at a time"
 run_in "$CARS" ml-score -m "$M" --keep make,mileage
 expect_match "$(printf '%s\n' "$out" | head -2 | tr '\n' '|')" '^make,mileage,prediction\|Buick,20105,[0-9.]+\|$' "--keep copies columns beside the prediction"
 expect_eq "$(printf '%s\n' "$out" | wc -l)" "$(wc -l <"$CARS")" "every row is scored"

@@ -235,24 +235,39 @@ static void check_kernels(size_t ntrees, size_t splits)
 	for (size_t i = 0; i < n * p; i++)
 		x[i] = rnd() % 10 == 0 ? NAN : (double)(rnd() % 1000) / 999;
 	json_t *doc = gb_forest_to_json(&f);	/* through JSON, as a model file would come */
-	struct ml_err err = ML_ERR_INIT;
-	void *pr = load(doc, &err);
-	ck_assert_msg(pr != NULL, "%s", err.msg);
-	struct ml_matrix m = { n, p, x };
-	ck_assert_int_eq(ops()->predict(pr, &m, out, &err), 0);
-	for (size_t i = 0; i < n; i++) {
-		double want = 0;
-		for (size_t j = 0; j < p; j++)
-			row[j] = (float)x[i * p + j];
-		for (size_t k = 0; k < ntrees; k++)
-			want += gb_walk_tree(&f.trees[k], row);
-		want += 1;
-		/* the kernels sum in float (as XGBoost), the walk here in double */
-		ck_assert_msg(fabs(out[i] - want) <= 1e-5 * fabs(want) + 1e-3, "row %zu: %.17g, walked %.17g", i,
-			      out[i], want);
+	double *first = malloc(n * sizeof *first);
+	/* the best kernel this CPU has, then each lower one: the same bits from all */
+	const char *kernels[] = { NULL, "avx2", "portable" };
+	for (size_t kn = 0; kn < sizeof kernels / sizeof *kernels; kn++) {
+		if (kernels[kn])
+			setenv("MLPIPE_KERNEL", kernels[kn], 1);
+		struct ml_err err = ML_ERR_INIT;
+		void *pr = load(json_incref(doc), &err);
+		unsetenv("MLPIPE_KERNEL");
+		ck_assert_msg(pr != NULL, "%s", err.msg);
+		struct ml_matrix m = { n, p, x };
+		ck_assert_int_eq(ops()->predict(pr, &m, out, &err), 0);
+		ops()->free(pr);
+		for (size_t i = 0; i < n; i++) {
+			double want = 0;
+			for (size_t j = 0; j < p; j++)
+				row[j] = (float)x[i * p + j];
+			for (size_t k = 0; k < ntrees; k++)
+				want += gb_walk_tree(&f.trees[k], row);
+			want += 1;
+			/* the kernels sum in float (as XGBoost), the walk here in double */
+			ck_assert_msg(fabs(out[i] - want) <= 1e-5 * fabs(want) + 1e-3, "row %zu: %.17g, walked %.17g",
+				      i, out[i], want);
+			if (kn == 0)
+				first[i] = out[i];
+			else
+				ck_assert_msg(out[i] == first[i], "row %zu: kernel %s %.17g, best kernel %.17g", i,
+					      kernels[kn], out[i], first[i]);
+		}
 	}
-	ops()->free(pr);
+	json_decref(doc);
 	gb_forest_free(&f);
+	free(first);
 	free(x);
 	free(out);
 	free(row);
@@ -260,11 +275,12 @@ static void check_kernels(size_t ntrees, size_t splits)
 
 START_TEST(test_kernels_equal_a_walk)
 {
-	check_kernels(20, 30);	/* shallow enough to flatten */
+	check_kernels(20, 30);	/* shallow enough to flatten, levels below six gathered */
+	check_kernels(20, 3);	/* depth up to 3: a level and the leaves in one register */
+	check_kernels(20, 7);	/* depths around 4 to 6: one and two registers */
+	check_kernels(20, 12);
+	check_kernels(1, 0);	/* a single leaf */
 	check_kernels(3, 200);	/* random trees this size are deeper than 12: walked */
-	setenv("MLPIPE_NO_AVX2", "1", 1);
-	check_kernels(20, 30);	/* the portable kernel */
-	unsetenv("MLPIPE_NO_AVX2");
 }
 END_TEST
 
