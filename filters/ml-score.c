@@ -430,6 +430,28 @@ static int reserve_rows(struct scoring *sc, size_t n, struct ml_err *err)
 	return sc->pred ? 0 : -1;
 }
 
+/* The per-batch state (struct scoring's batch, features and predictions), each model's view first. */
+static int alloc_views(struct scoring *sc, struct ml_err *err)
+{
+	for (size_t i = 0; i < sc->e->nmodels; i++) {
+		size_t ncols = ml_recipe_input_schema(sc->e->m[i].model->recipe)->n;
+		if (!(sc->view[i] = ml_calloc(ncols + 1, sizeof *sc->view[i], err)))
+			return -1;
+	}
+	return 0;
+}
+
+static void release_batch_state(struct scoring *sc)
+{
+	for (size_t i = 0; i < MAX_MODELS; i++) {
+		free(sc->view[i]);
+		free(sc->mpred[i]);
+		free(sc->x[i]);
+	}
+	free(sc->pred);
+	ml_batch_release(&sc->b);
+}
+
 /* --evaluate: keep every label and prediction for the metrics at the end. */
 static int remember(struct scoring *sc, size_t n, struct ml_err *err)
 {
@@ -753,6 +775,53 @@ static int score_batches_pipelined(struct ml_reader *r, struct scoring *sc, stru
 		swap_slot(sc, &spare);	/* the next batch goes into the other slot */
 	}
 	release_slot(&spare);
+	return rc;
+}
+
+/* ---- in parts: the input cut at line ends, each part scored on a core of its own ---- */
+
+static int score_part(struct ml_reader *part, struct ml_writer *out, void *worker, struct ml_err *err)
+{
+	struct scoring *sc = worker;
+	sc->w = out;
+	return score_batches(part, sc, NULL, err);
+}
+
+/* A worker's scoring: the plan shared with sc (read only), the per-batch state its own. */
+static int clone_scoring(const struct scoring *sc, struct scoring *c, struct ml_err *err)
+{
+	*c = *sc;
+	memset(c->view, 0, sizeof c->view);
+	memset(c->mpred, 0, sizeof c->mpred);
+	memset(c->x, 0, sizeof c->x);
+	c->pred = NULL;
+	c->cap = 0;
+	ml_batch_init(&c->b);
+	return alloc_views(c, err);
+}
+
+/*
+ * Rows whose output is only their own (no capture or metrics, which keep
+ * the input's order) are scored in parts; 1 when r cannot be cut, or
+ * stopped being cuttable, and the rest is read from r as usual.
+ */
+static int score_parts(struct ml_reader *r, struct scoring *sc, struct ml_err *err)
+{
+	size_t n = ml_threads();
+	struct scoring clones[ML_MAX_THREADS];
+	void *workers[ML_MAX_THREADS];
+	size_t made = 0;
+	int rc = -1;
+	if (sc->capture || sc->label_col >= 0)
+		return 1;
+	while (made < n && clone_scoring(sc, &clones[made], err) == 0) {
+		workers[made] = &clones[made];
+		made++;
+	}
+	if (made == n)
+		rc = ml_reader_each_part(r, sc->w, score_part, workers, n, err);
+	for (size_t i = 0; i < made; i++)
+		release_batch_state(&clones[i]);
 	return rc;
 }
 
@@ -1231,29 +1300,17 @@ static int plan(struct scoring *sc, struct ml_reader *r, const char *name, struc
 	    ((C.have_in || sc->positional) && apply_input_filter(sc, r, name, err) < 0) ||
 	    plan_output(sc, r, err) < 0 || label_column(sc, r, name, err) < 0)
 		return -1;
-	for (size_t i = 0; i < sc->e->nmodels; i++) {
-		size_t ncols = ml_recipe_input_schema(sc->e->m[i].model->recipe)->n;
-		if (!(sc->view[i] = ml_calloc(ncols + 1, sizeof *sc->view[i], err)))
-			return -1;
-	}
-	return ml_reader_bind(r, &sc->bound, 1, err);
+	return alloc_views(sc, err) < 0 ? -1 : ml_reader_bind(r, &sc->bound, 1, err);
 }
 
 static void release_scoring(struct scoring *sc)
 {
-	for (size_t i = 0; sc->e && i < sc->e->nmodels; i++) {
-		free(sc->view[i]);
-		free(sc->mpred[i]);
-	}
-	ml_batch_release(&sc->b);
+	release_batch_state(sc);
 	ml_batch_release(&sc->inner);
 	ml_buf_release(&sc->nested_text);
 	ml_schema_release(&sc->bound);
 	ml_strlist_clear(&sc->names);
 	free(sc->items);
-	for (size_t i = 0; i < MAX_MODELS; i++)
-		free(sc->x[i]);
-	free(sc->pred);
 	ml_pairs_release(&sc->evaluated);
 }
 
@@ -1273,8 +1330,10 @@ static int run(struct scoring *sc, struct ml_reader *r, const char *name, const 
 		return -1;
 	if (ml_writer_set_columns(sc->w, (const char *const *)sc->names.items, sc->names.n, err) < 0)
 		return -1;
-	if (ml_threads() > 1 && sc->nested_col < 0 && !S.serve)
-		return score_batches_pipelined(r, sc, err);
+	if (ml_threads() > 1 && sc->nested_col < 0 && !S.serve) {
+		int rc = score_parts(r, sc, err);
+		return rc == 1 ? score_batches_pipelined(r, sc, err) : rc;
+	}
 	return score_batches(r, sc, name, err);
 }
 

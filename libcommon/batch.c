@@ -16,7 +16,6 @@
 #include "mlpipe/uri.h"
 #include "reader_int.h"
 
-#define MAX_CATEGORIES (1u << 20)	/* distinct levels in one categorical column */
 
 
 void ml_batch_init(struct ml_batch *b)
@@ -126,8 +125,13 @@ const struct ml_dict *ml_reader_dict(const struct ml_reader *r, size_t schema_co
 static int shape_batch(struct ml_reader *r, struct ml_batch *b, struct ml_err *err)
 {
 	size_t cap = r->opts.batch_rows;
-	if (b->ncols == r->nbind && b->cap == cap && b->cols)
+	if (b->ncols == r->nbind && b->cap == cap && b->cols) {
+		for (size_t i = 0; i < r->nbind; i++) {	/* the batch may come from another reader of the same schema */
+			b->cols[i].dict = r->bind[i].dict;
+			b->cols[i].src = r->bind[i].src;
+		}
 		return 0;
+	}
 	free_columns(b);
 	b->cols = ml_calloc(r->nbind, sizeof *b->cols, err);
 	if (!b->cols)
@@ -310,8 +314,10 @@ static uint64_t input_kib(const struct ml_reader *r)
 	return bytes >> 10;
 }
 
-static void show_progress(struct ml_reader *r)
+void ml_reader_show_progress(struct ml_reader *r)
 {
+	if (r->part)
+		return;	/* the whole input's reader shows it */
 	if (!r->progress_started) {
 		ml_progress_start(&r->progress, "reading", input_kib(r), "KiB");
 		r->progress_started = 1;
@@ -321,7 +327,7 @@ static void show_progress(struct ml_reader *r)
 
 long ml_reader_read_batch(struct ml_reader *r, struct ml_batch *b, struct ml_err *err)
 {
-	show_progress(r);
+	ml_reader_show_progress(r);
 	struct ml_record rec;
 	if (!r->schema)
 		return ml_err_set(err, ML_ERR_INTERNAL, "ml_reader_read_batch before ml_reader_bind");

@@ -537,6 +537,81 @@ struct ml_reader *ml_reader_open_stream(struct ml_istream *in, size_t size_hint,
 	return reader_open(NULL, 0, in, size_hint, opts, err);
 }
 
+/* ---- parts (chunks.c) ---- */
+
+static int copy_binding(struct ml_reader *r, const struct ml_reader *like, struct ml_err *err)
+{
+	for (size_t i = 0; i < like->ncols; i++)
+		if (ml_reader_add_column(r, like->colnames[i], strlen(like->colnames[i])) < 0)
+			return ml_err_set(err, ML_ERR_INTERNAL, "out of memory copying the columns");
+	if (!like->schema)
+		return 0;
+	if (!(r->bind = ml_calloc(like->nbind, sizeof *r->bind, err)))
+		return -1;
+	r->schema = like->schema;
+	r->nbind = like->nbind;
+	r->bind_ncols = like->bind_ncols;
+	for (size_t i = 0; i < like->nbind; i++) {
+		r->bind[i].src = like->bind[i].src;
+		if (like->bind[i].dict && !(r->bind[i].dict = ml_dict_new(MAX_CATEGORIES, err)))
+			return -1;
+	}
+	return 0;
+}
+
+struct ml_reader *ml_reader_open_part(const struct ml_reader *like, char *data, size_t len, size_t alloc,
+				      uint64_t first_line, struct ml_err *err)
+{
+	struct ml_reader *r = ml_calloc(1, sizeof *r, err);
+	if (!r) {
+		free(data);
+		return NULL;
+	}
+	r->opts = like->opts;
+	r->opts.rejects = NULL;
+	r->chunk = READ_CHUNK;
+	r->name = like->name;
+	r->format = like->format;
+	r->part = 1;
+	r->buf = data;
+	r->alloc = alloc;
+	r->end = len;
+	r->buf[len] = '\0';
+	r->at_eof = 1;		/* no input stream: the bytes are all there is */
+	r->first_bytes_seen = 1;
+	r->line = first_line;
+	build_stop_tables(r);
+	ml_buf_init(&r->scratch, r->opts.max_record);
+	ml_buf_init(&r->header_raw, r->opts.max_record);
+	r->colindex = ml_dict_new(MAX_COLUMNS, err);
+	if (!r->colindex || copy_binding(r, like, err) < 0) {
+		if (err && err->class == ML_ERR_NONE)
+			ml_err_set(err, ML_ERR_INTERNAL, "out of memory opening a part of %s", like->name);
+		ml_reader_close(r);
+		return NULL;
+	}
+	return r;
+}
+
+int ml_reader_unread(struct ml_reader *r, const char *data, size_t len, uint64_t line, struct ml_err *err)
+{
+	size_t pending = r->end - r->pos, need = len + pending + 1;
+	if (need > r->alloc) {
+		char *buf = realloc(r->buf, need);
+		if (!buf)
+			return ml_err_set(err, ML_ERR_INTERNAL, "out of memory buffering %s", r->name);
+		r->buf = buf;
+		r->alloc = need;
+	}
+	memmove(r->buf + len, r->buf + r->pos, pending);
+	memcpy(r->buf, data, len);
+	r->pos = 0;
+	r->end = len + pending;
+	r->buf[r->end] = '\0';
+	r->line = line;
+	return 0;
+}
+
 /* ---- mark / reset ---- */
 
 int ml_reader_mark(struct ml_reader *r, struct ml_err *err)

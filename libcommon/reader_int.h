@@ -11,6 +11,8 @@
 #include "mlpipe/stream.h"
 #include "mlpipe/uri.h"
 
+#define MAX_CATEGORIES (1u << 20)	/* distinct levels in one categorical column */
+
 /* Result of trying to parse one record from the buffered bytes. */
 enum parse_result {
 	PARSE_OK = 0,		/* rec filled, r->pos advanced past it */
@@ -72,6 +74,7 @@ struct ml_reader {
 	struct ml_stream_stats stats;
 	struct ml_progress progress;	/* "reading [###...] 45%", when enabled */
 	int progress_started;
+	int part;			/* reads a part of another reader's input (chunks.c) */
 
 	/* After ml_reader_bind(). */
 	const struct ml_schema *schema;
@@ -89,6 +92,20 @@ int ml_reader_ensure_fields(struct ml_reader *r, size_t n);
 int ml_reader_add_column(struct ml_reader *r, const char *name, size_t len);
 void ml_reader_set_bad(struct ml_reader *r, size_t offset, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* "reading [###...] 45%" on a terminal, by the bytes read so far. */
+void ml_reader_show_progress(struct ml_reader *r);
+
+/*
+ * A reader of part of like's input: data[0, len) (malloc'd, alloc >= len + 1
+ * bytes, taken over) holds whole records of like's format, the first on line
+ * first_line; same columns, options and binding as like, without a header,
+ * rejects or progress display.  For chunks.c.
+ */
+struct ml_reader *ml_reader_open_part(const struct ml_reader *like, char *data, size_t len, size_t alloc,
+				      uint64_t first_line, struct ml_err *err);
+/* Put data[0, len) back in front of r's unparsed bytes, its first byte on line. */
+int ml_reader_unread(struct ml_reader *r, const char *data, size_t len, uint64_t line, struct ml_err *err);
 
 /* Is s[0..len) valid UTF-8?  Returns the offset of the first bad byte or len. */
 size_t ml_utf8_valid_prefix(const char *s, size_t len);

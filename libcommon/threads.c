@@ -6,6 +6,12 @@
 #include "mlpipe/threads.h"
 
 static long wanted;	/* set before any thread starts, read-only after */
+static __thread size_t here;	/* this thread's own cap, or 0 */
+
+void ml_set_threads_here(size_t n)
+{
+	here = n;
+}
 
 void ml_set_threads(long n)
 {
@@ -28,6 +34,8 @@ size_t ml_threads(void)
 		pthread_once(&online_once, count_online);
 		n = online;
 	}
+	if (here && (size_t)n > here)
+		n = (long)here;
 	return n > ML_MAX_THREADS ? ML_MAX_THREADS : (size_t)n;
 }
 

@@ -379,7 +379,7 @@ uint64_t ml_writer_rows(const struct ml_writer *w)
 	return w->rows;
 }
 
-static struct ml_writer *writer_fork(const struct ml_writer *w, struct ml_err *err)
+struct ml_writer *ml_writer_fork(const struct ml_writer *w, struct ml_err *err)
 {
 	struct ml_writer *f = ml_calloc(1, sizeof *f, err);
 	if (!f)
@@ -398,7 +398,7 @@ static struct ml_writer *writer_fork(const struct ml_writer *w, struct ml_err *e
 	return f;
 }
 
-static int writer_append(struct ml_writer *w, struct ml_writer *fork, struct ml_err *err)
+int ml_writer_append(struct ml_writer *w, struct ml_writer *fork, struct ml_err *err)
 {
 	size_t len = fork->len;
 	fork->len = 0;
@@ -447,7 +447,7 @@ int ml_writer_rows_parallel(struct ml_writer *w, size_t nrows, ml_row_writer_fn 
 	pthread_t tids[ML_MAX_THREADS];
 	size_t started = 1;
 	for (size_t t = 0; t < n; t++) {
-		if (t && !w->forks[t] && !(w->forks[t] = writer_fork(w, err)))
+		if (t && !w->forks[t] && !(w->forks[t] = ml_writer_fork(w, err)))
 			return -1;
 		jobs[t] = (struct row_job){ t ? w->forks[t] : w, nrows * t / n, nrows * (t + 1) / n, fn, ctx,
 					    0, ML_ERR_INIT };
@@ -467,7 +467,7 @@ int ml_writer_rows_parallel(struct ml_writer *w, size_t nrows, ml_row_writer_fn 
 				*err = jobs[t].err;
 			rc = -1;
 		} else if (t) {
-			rc = writer_append(w, w->forks[t], err);
+			rc = ml_writer_append(w, w->forks[t], err);
 		}
 	}
 	for (size_t t = 1; t < n; t++) {	/* after a failure, drop what forks hold */

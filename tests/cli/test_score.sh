@@ -40,6 +40,25 @@ awk 'NR == 1 || NR > 1' "$CARS" "$CARS" "$CARS" "$CARS" "$CARS" | awk 'NR == 1 |
 ml-score -m "$T/a.json" -m "$T/b.json" --each --keep make --threads 1 <"$T/many.csv" >"$T/t1.csv"
 ml-score -m "$T/a.json" -m "$T/b.json" --each --keep make --threads 4 --batch-size 1000 <"$T/many.csv" >"$T/t4.csv"
 expect_file_eq "$T/t4.csv" "$T/t1.csv" "--threads 4 writes the same bytes as --threads 1"
+
+# ---- a big input is cut into parts, each scored on a core: the same bytes and messages as one thread ----
+awk 'NR == 1 || FNR > 1' $(yes "$CARS" | head -120) >"$T/big.csv"	# 96,480 rows, 4.4 MB: five parts
+ml-score -m "$T/a.json" -m "$T/b.json" --each --keep make,type --threads 1 <"$T/big.csv" >"$T/big1.csv"
+ml-score -m "$T/a.json" -m "$T/b.json" --each --keep make,type --threads 2 <"$T/big.csv" >"$T/big2.csv"
+expect_file_eq "$T/big2.csv" "$T/big1.csv" "in parts on two threads: the same bytes as one thread, categories kept"
+expect_eq "$(wc -l <"$T/big2.csv")" "96481" "... every row once"
+awk -F, -v OFS=, 'NR == 90001 { $2 = "lots" } 1' "$T/big.csv" >"$T/bad.csv"	# in the last part
+run_in "$T/bad.csv" ml-score -m "$T/a.json" --threads 1 -o "$T/bad1.csv"
+one=$err
+run_in "$T/bad.csv" ml-score -m "$T/a.json" --threads 2 -o "$T/bad2.csv"
+expect_rc 65 "a bad value in a late part exits 65"
+expect_eq "$err" "$one" "... with the message one thread gives"
+expect_match "$err" '<stdin>:90001:[0-9]+: .*"lots"' "... naming its line and the value"
+awk -F, -v OFS=, 'NR > 50000 { $4 = "\"" $4 ", 4 doors\"" } 1' "$T/big.csv" >"$T/quoted.csv"	# quotes from 2.3 MB on
+ml-score -m "$T/a.json" --keep type --threads 1 <"$T/quoted.csv" >"$T/q1.csv"
+ml-score -m "$T/a.json" --keep type --threads 2 <"$T/quoted.csv" >"$T/q2.csv"
+expect_file_eq "$T/q2.csv" "$T/q1.csv" "quoted fields past the first parts: read on by one reader, the same bytes"
+expect_match "$(sed -n 50001p "$T/q2.csv")" '^"sedan, 4 doors",' "... the quoted field read whole"
 expect_eq "$(($(wc -l <"$T/t1.csv") - 1))" "$(($(wc -l <"$T/many.csv") - 1))" "every row of a multi-batch input is scored"
 
 # A model that reads "doors" as categorical cannot share a batch with one reading it as a number.

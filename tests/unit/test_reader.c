@@ -625,6 +625,161 @@ START_TEST(test_each_batch)
 }
 END_TEST
 
+
+/* ---- parts: the input cut at line ends, read on worker threads ---- */
+
+/* Each row as "x,c,t": the number, the category's name (the part's dictionary), the text. */
+static int write_part(struct ml_reader *r, struct ml_writer *out, void *worker, struct ml_err *err)
+{
+	struct ml_batch b;
+	long n;
+	int *calls = worker;
+	if (*calls >= 0) {	/* a worker's (the caller's own count is -1) */
+		(*calls)++;
+		ck_assert_uint_eq(ml_threads(), 1);	/* the workers are the parallelism */
+	}
+	ml_batch_init(&b);
+	while ((n = ml_reader_read_batch(r, &b, err)) > 0)
+		for (long i = 0; i < n; i++) {
+			for (size_t c = 0; c < 3; c++)
+				if (ml_writer_cell(out, &b, c, (size_t)i, err) < 0)
+					return -1;
+			if (ml_writer_end_row(out, err) < 0)
+				return -1;
+		}
+	ml_batch_release(&b);
+	return n < 0 ? -1 : 0;
+}
+
+/* What a reader of text gives through write_part: in parts when parts, else in one; its rc, output in out. */
+static int read_in_parts(const char *name, const char *text, size_t len, const struct ml_reader_opts *o, int parts,
+			 char **out, int *calls, struct ml_err *err)
+{
+	struct ml_reader *r = open_text_as(name, text, len, o, err);
+	ck_assert_msg(r, "%s", err->msg);
+	struct ml_schema s;
+	schema_of(&s, "x:n:f,c:c:f,t:t:f");
+	ck_assert_int_eq(ml_reader_bind(r, &s, 0, err), 0);
+	struct ml_writer_opts wo;
+	ml_writer_opts_init(&wo);
+	struct ml_writer *w = ml_writer_open_mem(&wo, err);
+	const char *names[] = { "x", "c", "t" };
+	ck_assert_int_eq(ml_writer_set_columns(w, names, 3, err), 0);
+	int here = -1, ones[2] = { 0, 0 };
+	void *workers[2] = { &ones[0], &ones[1] };
+	int rc = parts ? ml_reader_each_part(r, w, write_part, workers, 2, err) : 1;
+	if (rc == 1)	/* what the parts did not take, in this thread */
+		rc = write_part(r, w, &here, err);
+	struct ml_stream_stats st;
+	ml_reader_stats(r, &st);
+	if (rc == 0)
+		ck_assert_uint_eq(st.rows_read, ml_writer_rows(w));
+	size_t n;
+	const char *data = ml_writer_mem_data(w, &n);
+	*out = strndup(data, n);
+	*calls = ones[0] + ones[1];
+	ml_writer_close(w, 0, NULL);
+	ml_reader_close(r);
+	ml_schema_release(&s);
+	return rc;
+}
+
+/* rows lines of x,c,t (about 30 bytes each, some CRLF) after a header; quoted from row quote_from on. */
+static char *rows_text(size_t rows, size_t quote_from, size_t *len)
+{
+	char *text = malloc(rows * 48 + 64);
+	*len = (size_t)sprintf(text, "x,c,t\n");
+	for (size_t i = 1; i <= rows; i++)
+		*len += (size_t)sprintf(text + *len, i >= quote_from ? "%zu.5,k%zu,\"say, %zu\"%s\n" : "%zu.5,k%zu,w%zu%s\n",
+				       i, i % 7, i * 3, i % 5 ? "" : "\r");
+	return text;
+}
+
+START_TEST(test_parts_same_as_one_reader)
+{
+	size_t len;
+	char *text = rows_text(200000, SIZE_MAX, &len);	/* 4 MB: four parts */
+	char *one, *parts;
+	int calls;
+	struct ml_err err = ML_ERR_INIT;
+	ck_assert_int_eq(read_in_parts("in.csv", text, len, NULL, 0, &one, &calls, &err), 0);
+	ck_assert_int_eq(read_in_parts("in.csv", text, len, NULL, 1, &parts, &calls, &err), 0);
+	ck_assert_int_ge(calls, 4);
+	ck_assert_str_eq(parts, one);
+	ck_assert_uint_eq(strlen(one), strlen("x,c,t\n") + (len - 6) - 200000 / 5);	/* CR dropped on output */
+	free(one);
+	free(parts);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_parts_error_names_the_line)
+{
+	size_t len;
+	char *text = rows_text(200000, SIZE_MAX, &len);
+	strstr(text, "\n170000.5,")[1] = 'z';	/* line 170001, in the last part */
+	char *one, *parts;
+	int calls;
+	struct ml_err e1 = ML_ERR_INIT, e2 = ML_ERR_INIT;
+	ck_assert_int_eq(read_in_parts("bad.csv", text, len, NULL, 0, &one, &calls, &e1), -1);
+	ck_assert_int_eq(read_in_parts("bad.csv", text, len, NULL, 1, &parts, &calls, &e2), -1);
+	ck_assert_msg(strstr(e2.msg, "bad.csv:170001:1:") != NULL, "%s", e2.msg);
+	ck_assert_str_eq(e2.msg, e1.msg);
+	ck_assert_int_eq(e2.class, ML_ERR_DATA);
+	/* the parts before the bad one reached the output, in order */
+	size_t got = strlen(parts);
+	ck_assert_uint_gt(got, 3u << 20);
+	ck_assert(!strncmp(parts, one, got < strlen(one) ? got : strlen(one)) || !strncmp(one, parts, strlen(one)));
+	free(one);
+	free(parts);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_parts_give_back_at_a_quote)
+{
+	size_t len;
+	char *text = rows_text(200000, 120000, &len);	/* quoted fields (with the delimiter) from 2.4 MB on */
+	char *one, *parts;
+	int calls;
+	struct ml_err err = ML_ERR_INIT;
+	ck_assert_int_eq(read_in_parts("q.csv", text, len, NULL, 0, &one, &calls, &err), 0);
+	ck_assert_int_eq(read_in_parts("q.csv", text, len, NULL, 1, &parts, &calls, &err), 0);
+	ck_assert_int_ge(calls, 2);	/* the parts before the first quote */
+	ck_assert_str_eq(parts, one);
+	free(one);
+	free(parts);
+	free(text);
+}
+END_TEST
+
+START_TEST(test_parts_ndjson_and_refusals)
+{
+	char *text = malloc(200000 * 64);
+	size_t len = 0;
+	for (size_t i = 1; i <= 200000; i++)
+		len += (size_t)sprintf(text + len, "{\"x\": %zu.5, \"c\": \"k%zu\", \"t\": \"w%zu\"}\n", i, i % 7, i);
+	char *one, *parts;
+	int calls;
+	struct ml_err err = ML_ERR_INIT;
+	ck_assert_int_eq(read_in_parts("in.ndjson", text, len, NULL, 0, &one, &calls, &err), 0);
+	ck_assert_int_eq(read_in_parts("in.ndjson", text, len, NULL, 1, &parts, &calls, &err), 0);
+	ck_assert_int_ge(calls, 5);
+	ck_assert_str_eq(parts, one);
+	free(parts);
+	/* skipping bad records keeps the input's order in the rejects: not cut, all read by the reader */
+	struct ml_reader_opts o;
+	ml_reader_opts_init(&o);
+	o.on_error = ML_ON_ERROR_SKIP;
+	ck_assert_int_eq(read_in_parts("in.ndjson", text, len, &o, 1, &parts, &calls, &err), 0);
+	ck_assert_int_eq(calls, 0);
+	ck_assert_str_eq(parts, one);
+	free(one);
+	free(parts);
+	free(text);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("reader");
@@ -651,6 +806,10 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_several_inputs);
 	tcase_add_loop_test(tc, test_hostile_corpus, 0, 16);
 	tcase_add_test(tc, test_each_batch);
+	tcase_add_test(tc, test_parts_same_as_one_reader);
+	tcase_add_test(tc, test_parts_error_names_the_line);
+	tcase_add_test(tc, test_parts_give_back_at_a_quote);
+	tcase_add_test(tc, test_parts_ndjson_and_refusals);
 	suite_add_tcase(s, tc);
 	return s;
 }

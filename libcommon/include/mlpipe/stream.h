@@ -289,6 +289,35 @@ typedef int (*ml_row_writer_fn)(struct ml_writer *w, size_t begin, size_t end, v
 int ml_writer_rows_parallel(struct ml_writer *w, size_t nrows, ml_row_writer_fn fn, void *ctx,
 			    struct ml_err *err);
 
+/*
+ * An in-memory writer with w's columns and options (ml_writer_close() frees
+ * it), and its rows appended to w, which empties it: how output made on
+ * other threads reaches w in order.
+ */
+struct ml_writer *ml_writer_fork(const struct ml_writer *w, struct ml_err *err);
+int ml_writer_append(struct ml_writer *w, struct ml_writer *fork, struct ml_err *err);
+
+/*
+ * The rest of r's input on several threads (chunks.c).  The bytes are cut
+ * into parts of whole lines; each part is read by a reader of its own (r's
+ * columns, binding, options and line numbers, so messages name the same
+ * file:line) and fn(part, out, workers[t], err) runs on worker thread t,
+ * writing the part's rows into out, a fork of w; the parts reach w in input
+ * order, so the output is the same bytes as one reader's.  ml_threads() is 1
+ * inside fn.
+ *
+ * A cut at a line end is a record boundary while no record spans lines:
+ * NDJSON always, CSV while no '"' appears.  From the first part holding a
+ * '"' on, the bytes go back to r, and so does an input r cannot cut (rejects
+ * or --on-error skip, which keep the input's order; several inputs; a
+ * mark): ml_reader_each_part() then returns 1 and the caller reads the rest
+ * from r as usual.  Otherwise 0, or -1 with err: the first part's failure
+ * in input order, after the parts before it reached w.
+ */
+typedef int (*ml_part_fn)(struct ml_reader *part, struct ml_writer *out, void *worker, struct ml_err *err);
+int ml_reader_each_part(struct ml_reader *r, struct ml_writer *w, ml_part_fn fn, void *const *workers,
+			size_t nworkers, struct ml_err *err);
+
 /* "read 804 rows, wrote 804, rejected 0" at -v (w may be NULL). */
 void ml_stream_log_summary(const struct ml_reader *r, const struct ml_writer *w);
 

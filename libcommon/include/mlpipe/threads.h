@@ -14,6 +14,11 @@
 
 void ml_set_threads(long n);	/* 0: one per online CPU */
 size_t ml_threads(void);
+/*
+ * Caps ml_threads() in the calling thread only (0 lifts the cap): a worker
+ * that is itself one of the parallel parts runs its loops inline.
+ */
+void ml_set_threads_here(size_t n);
 
 struct ml_err;
 
