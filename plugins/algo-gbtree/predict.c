@@ -310,6 +310,44 @@ __attribute__((target("avx512f"))) static inline __m512 leaf_avx512(const float 
 	return _mm512_i32gather_ps(rel, leaf, 4);
 }
 
+/*
+ * A level of 2^d nodes, d <= LOADED_LEVELS: each node reads one feature, so
+ * the 2^d columns are loaded whole and each row's value picked from them by
+ * the bits of its node (blends): for up to 8 nodes cheaper than a gather
+ * (kernel bench: 4.6M rows/s gathering below the root, 7.0M loading levels
+ * 1 to 3, 6.9M also level 4).
+ */
+#define LOADED_LEVELS 3
+
+__attribute__((target("avx512f"), always_inline)) static inline __m512 pick_loaded(const float *xf,
+										     const int32_t *code, uint32_t d,
+										     int g, __m512i rel)
+{
+	__m512 v[1 << LOADED_LEVELS];
+	for (int k = 0; k < 1 << d; k++)
+		v[k] = _mm512_loadu_ps(xf + ((size_t)(code[k] & 0x7fffffff) << BLOCK_SHIFT) + 16 * g);
+	for (uint32_t bit = 0; bit < d; bit++) {
+		__mmask16 right = _mm512_test_epi32_mask(rel, _mm512_set1_epi32(1 << bit));
+		for (int k = 0; k < 1 << (d - bit - 1); k++)
+			v[k] = _mm512_mask_blend_ps(right, v[2 * k], v[2 * k + 1]);
+	}
+	return v[0];
+}
+
+__attribute__((target("avx512f"))) static void level_by_loads(const int32_t *code, const float *thr, uint32_t d,
+								  const float *xf, int groups, int has_nan, __m512i *rel)
+{
+	__m512i ct = _mm512_loadu_si512(code);
+	__m512 tt = _mm512_loadu_ps(thr);
+	for (int g = 0; g < groups; g++) {
+		__m512 v = d == 1 ? pick_loaded(xf, code, 1, g, rel[g])
+			 : d == 2 ? pick_loaded(xf, code, 2, g, rel[g])
+				  : pick_loaded(xf, code, 3, g, rel[g]);	/* constant d: unrolled */
+		rel[g] = step_avx512(rel[g], v, _mm512_permutexvar_ps(rel[g], tt), _mm512_permutexvar_epi32(rel[g], ct),
+				     has_nan);
+	}
+}
+
 __attribute__((target("avx512f"))) static void score_block_avx512(const struct gb_predictor *pr, const float *xf,
 								      int n, int has_nan, float *acc)
 {
@@ -337,7 +375,10 @@ __attribute__((target("avx512f"))) static void score_block_avx512(const struct g
 			for (int g = 0; g < groups; g++)
 				rel[g] = _mm512_setzero_si512();
 		}
-		for (uint32_t d = 1; d < D; d++) {
+		uint32_t d = 1;
+		for (; d < D && d <= LOADED_LEVELS; d++)
+			level_by_loads(code + ((1 << d) - 1), thr + ((1 << d) - 1), d, xf, groups, has_nan, rel);
+		for (; d < D; d++) {
 			const int32_t *level_code = code + ((1 << d) - 1);
 			const float *level_thr = thr + ((1 << d) - 1);
 			__m512i c0 = _mm512_loadu_si512(level_code), c1 = _mm512_loadu_si512(level_code + 16);
