@@ -37,7 +37,7 @@ static enum parse_result bad(struct csv_scan *cs, const char *at, const char *ms
 static int add_field(struct ml_reader *r, size_t i, const char *ptr, size_t len, uint32_t flags,
 		     size_t offset)
 {
-	if (ml_reader_ensure_fields(r, i + 1) < 0)
+	if (i >= r->fields_alloc && ml_reader_ensure_fields(r, i + 1) < 0)
 		return -1;
 	struct ml_field *f = &r->fields[i];
 	f->ptr = ptr;
