@@ -91,8 +91,7 @@ $(B)/bin/%: $(B)/obj/filters/%.o $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -rdynamic -o $@ $< $(LIBA) $(LDLIBS) $(LDFLAGS)
 
-# ml-score --serve is the one user of libmicrohttpd.
-$(B)/bin/ml-score: LDLIBS += $(shell $(PKG_CONFIG) --libs libmicrohttpd 2>/dev/null)
+# ml-score --serve is the one user of libmicrohttpd, and opens it with dlopen() (serve.c).
 
 # ---- plugins: one .so per folder, exporting only ml_plugin_entry ----
 define plugin_rule

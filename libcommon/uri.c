@@ -472,7 +472,8 @@ char *ml_istream_slurp(struct ml_istream *s, size_t cap, size_t *len, struct ml_
 	struct ml_buf b;
 	ml_buf_init(&b, cap);
 	for (;;) {
-		size_t room = cap - b.len, chunk = room < 65536 ? room : 65536;
+		/* reads grow with what was read: a 2 MB model in a handful of reads and reallocs */
+		size_t room = cap - b.len, want = b.len > 65536 ? b.len : 65536, chunk = room < want ? room : want;
 		if (chunk == 0) {
 			int end = at_end(s, err);
 			if (end < 0)
