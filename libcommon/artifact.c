@@ -12,13 +12,13 @@
 #include <openssl/evp.h>
 
 #include "mlpipe/artifact.h"
+#include "mlpipe/buf.h"
+#include "mlpipe/num.h"
 #include "mlpipe/uri.h"
 
 /* Larger than any model we write (a 2,000-tree ensemble is ~40 MB). */
 #define ARTIFACT_MAX_BYTES ((size_t)1 << 30)
 
-/* 17 significant digits: every double survives a save/load round trip. */
-#define ARTIFACT_REAL_FLAGS JSON_REAL_PRECISION(17)
 
 int ml_sha256_hex(const void *data, size_t len, char out[ML_SHA256_HEX], struct ml_err *err)
 {
@@ -35,19 +35,134 @@ int ml_sha256_hex(const void *data, size_t len, char out[ML_SHA256_HEX], struct 
 	return 0;
 }
 
+/* ---- the canonical text a digest covers ---- */
+
+/*
+ * What json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17))
+ * writes with jansson 2.14, so the digests of files written before stay
+ * valid, several times faster: printf's "%.17g" was most of json_dumps' time,
+ * and a model's load spent a quarter of itself checking its digest.
+ * tests/unit/test_artifact.c holds it to json_dumps.
+ */
+static int canon_value(const json_t *j, int top, struct ml_buf *out);
+
+static int canon_string(const char *s, size_t len, struct ml_buf *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	int rc = ml_buf_addc(out, '"');
+	size_t plain = 0;	/* s[plain, i) goes out as it is, in one piece */
+	for (size_t i = 0; i < len && rc == 0; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		const char *esc = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b" : c == '\f' ? "\\f"
+				: c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+		char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };	/* jansson: \u00XX, upper-case hex */
+		if (ml_buf_add(out, s + plain, i - plain) < 0 || (esc ? ml_buf_adds(out, esc) : ml_buf_add(out, u, sizeof u)) < 0)
+			rc = -1;
+		plain = i + 1;
+	}
+	if (rc == 0)
+		rc = ml_buf_add(out, s + plain, len - plain);
+	return rc < 0 ? -1 : ml_buf_addc(out, '"');
+}
+
+/* jansson's real: "%.17g", ".0" when that looks like an integer, the exponent without '+' or leading zeros. */
+static int canon_real(double v, struct ml_buf *out)
+{
+	char buf[ML_NUM_BUFSZ + 2];
+	size_t len = ml_fmt_g17(v, buf);
+	char *e = strchr(buf, 'e');
+	if (!e && !strchr(buf, '.')) {
+		memcpy(buf + len, ".0", 3);
+		len += 2;
+	} else if (e) {
+		char *digits = e + 1 + (e[1] == '-'), *from = e + 1 + (e[1] == '-' || e[1] == '+');
+		while (*from == '0' && from[1])
+			from++;
+		memmove(digits, from, strlen(from) + 1);
+		len = strlen(buf);
+	}
+	return ml_buf_add(out, buf, len);
+}
+
+struct key {
+	const char *s;
+	size_t len;
+};
+
+static int key_order(const void *a, const void *b)	/* jansson 2.14's: bytes, then length */
+{
+	const struct key *x = a, *y = b;
+	int c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+static int canon_object(const json_t *j, int top, struct ml_buf *out)
+{
+	size_t n = json_object_size(j), k = 0;
+	struct key *keys = malloc((n ? n : 1) * sizeof *keys);
+	if (!keys)
+		return -1;
+	for (void *it = json_object_iter((json_t *)j); it; it = json_object_iter_next((json_t *)j, it))
+		if (!top || strcmp(json_object_iter_key(it), "sha256") != 0)	/* the digest leaves itself out */
+			keys[k++] = (struct key){ json_object_iter_key(it), json_object_iter_key_len(it) };
+	qsort(keys, k, sizeof *keys, key_order);
+	int rc = ml_buf_addc(out, '{');
+	for (size_t i = 0; i < k && rc == 0; i++) {
+		if ((i && ml_buf_addc(out, ',') < 0) || canon_string(keys[i].s, keys[i].len, out) < 0 ||
+		    ml_buf_addc(out, ':') < 0)
+			rc = -1;
+		else
+			rc = canon_value(json_object_getn(j, keys[i].s, keys[i].len), 0, out);
+	}
+	free(keys);
+	return rc < 0 ? -1 : ml_buf_addc(out, '}');
+}
+
+static int canon_value(const json_t *j, int top, struct ml_buf *out)
+{
+	char num[32];
+	switch (json_typeof(j)) {
+	case JSON_OBJECT:
+		return canon_object(j, top, out);
+	case JSON_ARRAY: {
+		int rc = ml_buf_addc(out, '[');
+		for (size_t i = 0; i < json_array_size(j) && rc == 0; i++)
+			if ((i && ml_buf_addc(out, ',') < 0) || canon_value(json_array_get(j, i), 0, out) < 0)
+				rc = -1;
+		return rc < 0 ? -1 : ml_buf_addc(out, ']');
+	}
+	case JSON_STRING:
+		return canon_string(json_string_value(j), json_string_length(j), out);
+	case JSON_INTEGER:
+		return ml_buf_add(out, num, ml_fmt_int64(json_integer_value(j), num));
+	case JSON_REAL:
+		return canon_real(json_real_value(j), out);
+	case JSON_TRUE:
+		return ml_buf_adds(out, "true");
+	case JSON_FALSE:
+		return ml_buf_adds(out, "false");
+	case JSON_NULL:
+		return ml_buf_adds(out, "null");
+	}
+	return -1;
+}
+
+int ml_artifact_canonical(const json_t *doc, struct ml_buf *out)
+{
+	return canon_value(doc, 1, out);
+}
+
 int ml_artifact_digest(const json_t *doc, char out[ML_SHA256_HEX], struct ml_err *err)
 {
-	/* A shallow copy is enough: only the top-level "sha256" is left out. */
-	json_t *copy = json_copy((json_t *)doc);
-	if (!copy)
-		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
-	json_object_del(copy, "sha256");
-	char *text = json_dumps(copy, JSON_SORT_KEYS | JSON_COMPACT | ARTIFACT_REAL_FLAGS);
-	json_decref(copy);
-	if (!text)
-		return ml_err_set(err, ML_ERR_INTERNAL, "cannot serialise the document");
-	int rc = ml_sha256_hex(text, strlen(text), out, err);
-	free(text);
+	struct ml_buf text;
+	ml_buf_init(&text, ARTIFACT_MAX_BYTES);
+	ml_buf_grow(&text, (size_t)1 << 20);	/* a model's size: no regrowing on the way */
+	int rc = ml_artifact_canonical(doc, &text) < 0
+			 ? ml_err_set(err, ML_ERR_INTERNAL, "cannot serialise the document (over 1 GiB, or out of memory)")
+			 : ml_sha256_hex(text.data ? text.data : "", text.len, out, err);
+	ml_buf_release(&text);
 	return rc;
 }
 

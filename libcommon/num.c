@@ -372,6 +372,19 @@ static size_t put_uint(uint64_t u, char *buf)
 	return len + 8;
 }
 
+size_t ml_fmt_int64(long long v, char *buf)
+{
+	size_t len = 0;
+	unsigned long long u = (unsigned long long)v;
+	if (v < 0) {
+		buf[len++] = '-';
+		u = 0 - u;	/* LLONG_MIN too */
+	}
+	len += put_uint(u, buf + len);
+	buf[len] = '\0';
+	return len;
+}
+
 /* As printf's %g would lay the digits out: fixed for 1e-5 <= |v| < 1e17. */
 static size_t layout(int negative, const struct digits *d, char *buf)
 {
@@ -427,6 +440,78 @@ size_t ml_fmt_double(double v, char *buf)
 			return (size_t)n;
 	}
 	return 0;	/* not reached */
+}
+
+/*
+ * The 17 significant digits of a (finite, > 0) rounded to nearest, ties to
+ * even, as printf rounds: a = m * 10^(x - 16), 10^16 <= m < 10^17; -1 when
+ * a is beyond the 128-bit arithmetic (printf's business then).
+ */
+static int digits17(double a, uint64_t *m, int *x)
+{
+	int ex;
+	uint64_t f = (uint64_t)ldexp(frexp(a, &ex), 53);
+	int shift = 53 - ex;
+	if (shift < 1 || shift > 120)
+		return -1;
+	for (int attempt = 0, E = decimal_exponent_guess(ex); attempt < 2; attempt++, E++) {
+		int q = 16 - E;
+		if (q < 0 || q > 22)
+			return -1;	/* f * 10^q must fit in 128 bits */
+		uint64_t n17 = round_shift((u128)f * pow10_u128(q), shift);
+		if (n17 > pow10_u64[17] || n17 < pow10_u64[16])
+			continue;	/* the guess was one low: 18 digits */
+		*m = n17 == pow10_u64[17] ? pow10_u64[16] : n17;	/* rounded up to a power of ten */
+		*x = n17 == pow10_u64[17] ? E + 1 : E;
+		return 0;
+	}
+	return -1;
+}
+
+size_t ml_fmt_g17(double v, char *buf)
+{
+	uint64_t m;
+	int x;
+	if (!isfinite(v) || v == 0 || digits17(fabs(v), &m, &x) < 0)
+		return (size_t)snprintf(buf, ML_NUM_BUFSZ, "%.17g", v);
+	char dig[17];
+	put_8digits((uint32_t)(m / 1000000000), dig);
+	put_8digits((uint32_t)(m / 10 % 100000000), dig + 8);
+	dig[16] = (char)('0' + m % 10);
+	int nd = 17;
+	while (dig[nd - 1] == '0')	/* %g drops trailing zeros */
+		nd--;
+	size_t len = 0;
+	if (v < 0)
+		buf[len++] = '-';
+	if (x < -4 || x >= 17) {	/* %g's rule for precision 17 */
+		buf[len++] = dig[0];
+		if (nd > 1) {
+			buf[len++] = '.';
+			memcpy(buf + len, dig + 1, (size_t)nd - 1);
+			len += (size_t)nd - 1;
+		}
+		len += (size_t)sprintf(buf + len, "e%c%02d", x < 0 ? '-' : '+', x < 0 ? -x : x);
+	} else if (x < 0) {
+		buf[len++] = '0';
+		buf[len++] = '.';
+		for (int i = x + 1; i < 0; i++)
+			buf[len++] = '0';
+		memcpy(buf + len, dig, (size_t)nd);
+		len += (size_t)nd;
+	} else {
+		memcpy(buf + len, dig, (size_t)x + 1 < (size_t)nd ? (size_t)x + 1 : (size_t)nd);
+		for (int i = nd; i <= x; i++)
+			buf[len + (size_t)i] = '0';
+		len += (size_t)x + 1;
+		if (nd > x + 1) {
+			buf[len++] = '.';
+			memcpy(buf + len, dig + x + 1, (size_t)(nd - x - 1));
+			len += (size_t)(nd - x - 1);
+		}
+	}
+	buf[len] = '\0';
+	return len;
 }
 
 size_t ml_fmt_float(float v, char *buf)

@@ -1,5 +1,9 @@
 /* test_artifact.c - format stamps, SHA-256 over canonical JSON, load checks. */
+#include <math.h>
+#include <stdint.h>
+
 #include "mlpipe/artifact.h"
+#include "mlpipe/buf.h"
 #include "mlpipe/uri.h"
 #include "testutil.h"
 
@@ -150,6 +154,97 @@ START_TEST(test_digest_required)
 }
 END_TEST
 
+
+/* ---- the canonical text is json_dumps' (digests of files written before stay valid) ---- */
+
+static uint64_t canon_state = 0x9e3779b97f4a7c15u;
+static uint64_t canon_rnd(void)
+{
+	canon_state ^= canon_state << 13;
+	canon_state ^= canon_state >> 7;
+	canon_state ^= canon_state << 17;
+	return canon_state;
+}
+
+/* Reals of every kind a model holds, and some no model does. */
+static double random_real(void)
+{
+	uint64_t r = canon_rnd();
+	double v;
+	switch (r % 6) {
+	case 0:
+		memcpy(&v, &r, sizeof v);	/* any bit pattern */
+		return isfinite(v) ? v : 0.5;
+	case 1:
+		return (double)(float)((double)(r >> 11) / 9007199254740992.0);	/* a float threshold */
+	case 2:
+		return ldexp((double)(r >> 11), (int)(canon_rnd() % 140) - 120);
+	case 3:
+		return (double)(r % 100000) / pow(10, (double)(canon_rnd() % 8));	/* short decimals, integers */
+	case 4:
+		return (r & 1 ? -1 : 1) * pow(10, (double)((int)(canon_rnd() % 40) - 20));	/* powers of ten */
+	default:
+		return -(double)(r >> 11) / 3;
+	}
+}
+
+static json_t *random_value(int depth)
+{
+	static const char *const texts[] = { "", "plain", "quote \" and \\ backslash", "tab\tnew\nline\r\b\f",
+					     "ctl \x01\x1f", "utf-8 \xc3\xa9\xe2\x82\xac \xf0\x9f\x98\x80", "/slash" };
+	uint64_t r = canon_rnd() % (depth > 3 ? 5 : 7);
+	switch (r) {
+	case 0:
+		return json_real(random_real());
+	case 1:
+		return json_integer((json_int_t)canon_rnd() >> (canon_rnd() % 64));
+	case 2:
+		return json_string(texts[canon_rnd() % (sizeof texts / sizeof *texts)]);
+	case 3:
+		return canon_rnd() & 1 ? json_true() : canon_rnd() & 1 ? json_false() : json_null();
+	case 4:
+		return json_real(random_real());
+	case 5: {
+		json_t *a = json_array();
+		for (uint64_t i = canon_rnd() % 40; i > 0; i--)
+			json_array_append_new(a, random_value(depth + 1));
+		return a;
+	}
+	default: {
+		json_t *o = json_object();
+		char key[32];
+		for (uint64_t i = canon_rnd() % 12; i > 0; i--) {
+			snprintf(key, sizeof key, "%s%llu", canon_rnd() & 1 ? "k" : "sha256_", (unsigned long long)(canon_rnd() % 50));
+			json_object_set_new(o, key, random_value(depth + 1));
+		}
+		return o;
+	}
+	}
+}
+
+START_TEST(test_canonical_is_json_dumps)
+{
+	for (int n = 0; n < 2000; n++) {
+		json_t *doc = json_object();
+		json_object_set_new(doc, "sha256", json_string("left out at the top"));
+		json_object_set_new(doc, "body", random_value(0));
+		json_object_set_new(doc, "B", random_value(0));
+		json_object_set_new(doc, "a", random_value(2));
+		struct ml_buf got;
+		ml_buf_init(&got, (size_t)1 << 30);
+		ck_assert_int_eq(ml_artifact_canonical(doc, &got), 0);
+		json_object_del(doc, "sha256");
+		char *want = json_dumps(doc, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17));
+		ck_assert_uint_eq(got.len, strlen(want));
+		ck_assert_msg(!memcmp(got.data, want, got.len), "document %d:\n%.*s\nwant\n%s", n, (int)got.len, got.data,
+			      want);
+		free(want);
+		ml_buf_release(&got);
+		json_decref(doc);
+	}
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("artifact");
@@ -162,6 +257,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_newer_and_wrong_format_refused);
 	tcase_add_test(tc, test_malformed_json_has_position);
 	tcase_add_test(tc, test_digest_required);
+	tcase_add_test(tc, test_canonical_is_json_dumps);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -28,8 +28,15 @@
 /* Hex SHA-256 (OpenSSL EVP) of data[0..len). */
 int ml_sha256_hex(const void *data, size_t len, char out[ML_SHA256_HEX], struct ml_err *err);
 
-/* The digest an artifact's "sha256" field must hold. */
+/* The digest an artifact's "sha256" field must hold: the SHA-256 of its canonical text. */
 int ml_artifact_digest(const json_t *doc, char out[ML_SHA256_HEX], struct ml_err *err);
+/*
+ * The canonical text, appended to out: compact, keys sorted, reals as
+ * "%.17g", the top-level "sha256" left out (json_dumps' text with those
+ * flags, as jansson 2.14 writes it).
+ */
+struct ml_buf;
+int ml_artifact_canonical(const json_t *doc, struct ml_buf *out);
 
 /*
  * Stamp doc with "format": "<name>/<major>", "created" (UTC, ISO 8601) unless

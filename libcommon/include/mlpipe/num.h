@@ -39,6 +39,10 @@ int ml_is_missing_token(const char *s, size_t len);
  * (a missing CSV field); callers writing JSON use null.
  */
 size_t ml_fmt_double(double v, char *buf);
+/* printf's "%lld", without printf. */
+size_t ml_fmt_int64(long long v, char *buf);
+/* Exactly what printf's "%.17g" writes in the C locale, without printf in the common range. */
+size_t ml_fmt_g17(double v, char *buf);
 /* Shortest text that reads back to the same float (for float results). */
 size_t ml_fmt_float(float v, char *buf);
 
