@@ -1330,7 +1330,8 @@ static int run(struct scoring *sc, struct ml_reader *r, const char *name, const 
 		return -1;
 	if (ml_writer_set_columns(sc->w, (const char *const *)sc->names.items, sc->names.n, err) < 0)
 		return -1;
-	if (ml_threads() > 1 && sc->nested_col < 0 && !S.serve) {
+	/* a co-process (--line-buffered) gets each batch's rows before the next is read */
+	if (ml_threads() > 1 && sc->nested_col < 0 && !S.serve && !ml_writer_line_buffered(sc->w)) {
 		int rc = score_parts(r, sc, err);
 		return rc == 1 ? score_batches_pipelined(r, sc, err) : rc;
 	}

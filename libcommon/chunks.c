@@ -273,7 +273,7 @@ static void free_ring(struct cutter *c)
 int ml_reader_each_part(struct ml_reader *r, struct ml_writer *w, ml_part_fn fn, void *const *workers,
 			size_t nworkers, struct ml_err *err)
 {
-	if (!cuttable(r) || nworkers == 0 || nworkers > ML_MAX_THREADS)
+	if (!cuttable(r) || ml_writer_line_buffered(w) || nworkers == 0 || nworkers > ML_MAX_THREADS)
 		return 1;
 	struct cutter c = { .r = r, .w = w, .fn = fn, .nring = 2 * nworkers };
 	struct worker wk[ML_MAX_THREADS];

@@ -374,6 +374,11 @@ int ml_writer_close(struct ml_writer *w, int commit, struct ml_err *err)
 	return rc;
 }
 
+int ml_writer_line_buffered(const struct ml_writer *w)
+{
+	return w->opts.line_buffered;
+}
+
 uint64_t ml_writer_rows(const struct ml_writer *w)
 {
 	return w->rows;

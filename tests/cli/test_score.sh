@@ -59,6 +59,23 @@ ml-score -m "$T/a.json" --keep type --threads 1 <"$T/quoted.csv" >"$T/q1.csv"
 ml-score -m "$T/a.json" --keep type --threads 2 <"$T/quoted.csv" >"$T/q2.csv"
 expect_file_eq "$T/q2.csv" "$T/q1.csv" "quoted fields past the first parts: read on by one reader, the same bytes"
 expect_match "$(sed -n 50001p "$T/q2.csv")" '^"sedan, 4 doors",' "... the quoted field read whole"
+
+# ---- a co-process (--line-buffered) gets each answer before it sends the next row ----
+mkfifo "$T/to" "$T/from"
+ml-score -m "$T/a.json" --line-buffered --batch-size 1 <"$T/to" >"$T/from" &
+cop=$!
+exec 7>"$T/to" 8<"$T/from"
+head -2 "$CARS" >&7
+IFS= read -r -t 10 hdr <&8
+IFS= read -r -t 10 first <&8
+expect_eq "$hdr" "prediction" "co-process: the header comes before more input"
+expect_match "$first" '^[0-9]+\.[0-9]+$' "co-process: the first row is answered while the writer waits"
+sed -n 3p "$CARS" >&7
+IFS= read -r -t 10 second <&8
+expect_match "$second" '^[0-9]+\.[0-9]+$' "co-process: and the next"
+exec 7>&- 8<&-
+wait "$cop"
+expect_eq "$?" "0" "co-process: exits 0 when its input closes"
 expect_eq "$(($(wc -l <"$T/t1.csv") - 1))" "$(($(wc -l <"$T/many.csv") - 1))" "every row of a multi-batch input is scored"
 
 # A model that reads "doors" as categorical cannot share a batch with one reading it as a number.

@@ -274,6 +274,7 @@ int ml_writer_close(struct ml_writer *w, int commit, struct ml_err *err);
 struct ml_writer *ml_writer_open_mem(const struct ml_writer_opts *opts, struct ml_err *err);
 const char *ml_writer_mem_data(const struct ml_writer *w, size_t *len);
 uint64_t ml_writer_rows(const struct ml_writer *w);
+int ml_writer_line_buffered(const struct ml_writer *w);	/* a co-process's: every row flushed */
 
 /*
  * Format rows 0..nrows-1 on several threads: fn(w', begin, end, ctx, err)
@@ -310,8 +311,9 @@ int ml_writer_append(struct ml_writer *w, struct ml_writer *fork, struct ml_err 
  * NDJSON always, CSV while no '"' appears.  From the first part holding a
  * '"' on, the bytes go back to r, and so does an input r cannot cut (rejects
  * or --on-error skip, which keep the input's order; several inputs; a
- * mark): ml_reader_each_part() then returns 1 and the caller reads the rest
- * from r as usual.  Otherwise 0, or -1 with err: the first part's failure
+ * mark), or one a co-process feeds (w line-buffered: a part would wait for
+ * a MiB of input): ml_reader_each_part() then returns 1 and the caller reads
+ * the rest from r as usual.  Otherwise 0, or -1 with err: the first part's failure
  * in input order, after the parts before it reached w.
  */
 typedef int (*ml_part_fn)(struct ml_reader *part, struct ml_writer *out, void *worker, struct ml_err *err);
