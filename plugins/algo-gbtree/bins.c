@@ -9,7 +9,9 @@
  * otherwise the values at ranks i * n / max_bin.  A value's bin is the
  * number of cuts at or below it, so splitting after bin b sends v < cuts[b]
  * left; missing values get the code ncuts, a bin of their own, and so each
- * split can learn where they go.
+ * split can learn where they go.  A code is one byte when every feature has
+ * at most 256 codes (missing's included), which halves what histograms and
+ * partitioning read; otherwise two.
  */
 #include <math.h>
 #include <float.h>
@@ -106,6 +108,7 @@ struct build {
 	const struct ml_matrix *x;
 	struct gb_bins *b;
 	float *cols;		/* nfeatures * nrows, column-major */
+	uint8_t *has_missing;	/* per feature */
 	long max_bin;
 	size_t chunk;
 };
@@ -136,6 +139,7 @@ static int feature_cuts(size_t j, void *ctx, struct ml_err *err)
 	for (size_t i = 0; i < n; i++)
 		if (!isnan(col[i]))
 			keys[m++] = float_key(col[i]);
+	bd->has_missing[j] = m < n;
 	radix_sort(keys, keys + n, m);
 	float *sorted = (float *)(keys + n);	/* the second half is free again */
 	for (size_t i = 0; i < m; i++)
@@ -146,10 +150,10 @@ static int feature_cuts(size_t j, void *ctx, struct ml_err *err)
 }
 
 /* The number of cuts at or below v (branch-free binary search), at most ncuts - 1. */
-static uint16_t bin_of(const float *cuts, uint32_t ncuts, float v)
+static uint32_t bin_of(const float *cuts, uint32_t ncuts, float v)
 {
 	if (isnan(v))
-		return (uint16_t)ncuts;
+		return ncuts;
 	const float *base = cuts;
 	uint32_t len = ncuts;
 	while (len > 1) {
@@ -158,7 +162,7 @@ static uint16_t bin_of(const float *cuts, uint32_t ncuts, float v)
 		len -= half;
 	}
 	uint32_t b = (uint32_t)(base - cuts) + (base[0] <= v);
-	return (uint16_t)(b < ncuts ? b : ncuts - 1);
+	return b < ncuts ? b : ncuts - 1;
 }
 
 static int code_chunk(size_t c, void *ctx, struct ml_err *err)
@@ -166,17 +170,35 @@ static int code_chunk(size_t c, void *ctx, struct ml_err *err)
 	(void)err;
 	struct build *bd = ctx;
 	struct gb_bins *b = bd->b;
-	size_t n = b->nrows, p = b->nfeatures;
+	size_t n = b->nrows;
 	size_t lo = c * bd->chunk, hi = lo + bd->chunk < n ? lo + bd->chunk : n;
-	for (size_t j = 0; j < p; j++) {
+	for (size_t j = 0; j < b->nfeatures; j++) {
 		const float *col = bd->cols + j * n;
-		uint16_t *column = b->column + j * n;
-		for (size_t i = lo; i < hi; i++)
-			column[i] = bin_of(b->cuts[j], b->ncuts[j], col[i]);
-		for (size_t i = lo; i < hi; i++)
-			b->code[i * p + j] = column[i];
+		for (size_t i = lo; i < hi; i++) {
+			uint32_t code = bin_of(b->cuts[j], b->ncuts[j], col[i]);
+			gb_code_set(b->column, b->wide, j * n + i, code);
+			gb_code_set(b->code, b->wide, i * b->nfeatures + j, code);
+		}
 	}
 	return 0;
+}
+
+/* Whether some feature's codes, its missing code included, need two bytes. */
+static int needs_wide(const struct gb_bins *b, const uint8_t *has_missing)
+{
+	for (size_t j = 0; j < b->nfeatures; j++)
+		if (b->ncuts[j] + has_missing[j] > 256)	/* codes 0 .. ncuts - 1, and ncuts if missing */
+			return 1;
+	return 0;
+}
+
+/* The code arrays, one or two bytes a code. */
+static int allocate_codes(struct gb_bins *b, struct ml_err *err)
+{
+	size_t width = b->wide ? sizeof(uint16_t) : sizeof(uint8_t);
+	b->code = ml_malloc(b->nrows * b->nfeatures * width + 1, err);
+	b->column = ml_malloc(b->nrows * b->nfeatures * width + 1, err);
+	return b->code && b->column ? 0 : -1;
 }
 
 static int allocate(struct gb_bins *b, size_t n, size_t p, struct ml_err *err)
@@ -189,9 +211,21 @@ static int allocate(struct gb_bins *b, size_t n, size_t p, struct ml_err *err)
 	b->cuts = ml_calloc(p + 1, sizeof *b->cuts, err);
 	b->ncuts = ml_calloc(p + 1, sizeof *b->ncuts, err);
 	b->offset = ml_calloc(p + 1, sizeof *b->offset, err);
-	b->code = ml_malloc(n * p * sizeof *b->code + 1, err);
-	b->column = ml_malloc(n * p * sizeof *b->column + 1, err);
-	return b->cuts && b->ncuts && b->offset && b->code && b->column ? 0 : -1;
+	return b->cuts && b->ncuts && b->offset ? 0 : -1;
+}
+
+/* The cuts (from a float copy of the features, feature-major), then the codes. */
+static int cut_and_code(struct build *bd, struct ml_err *err)
+{
+	struct gb_bins *b = bd->b;
+	size_t n = b->nrows, p = b->nfeatures, chunks = (n + bd->chunk - 1) / bd->chunk;
+	if (ml_parallel_for(chunks, n * p, transpose_chunk, bd, err) < 0 ||
+	    ml_parallel_for(p, n * p * 8, feature_cuts, bd, err) < 0)
+		return -1;
+	b->wide = needs_wide(b, bd->has_missing);
+	if (allocate_codes(b, err) < 0)
+		return -1;
+	return ml_parallel_for(chunks, n * p * 8, code_chunk, bd, err);
 }
 
 int gb_bins_build(const struct ml_matrix *x, long max_bin, struct gb_bins *b, struct ml_err *err)
@@ -199,16 +233,11 @@ int gb_bins_build(const struct ml_matrix *x, long max_bin, struct gb_bins *b, st
 	size_t n = x->nrows, p = x->ncols;
 	if (allocate(b, n, p, err) < 0)
 		goto fail;
-	struct build bd = { x, b, ml_malloc(n * p * sizeof(float) + 1, err), max_bin, 65536 };
-	if (!bd.cols)
-		goto fail;
-	size_t chunks = (n + bd.chunk - 1) / bd.chunk;
-	int rc = ml_parallel_for(chunks, n * p, transpose_chunk, &bd, err) < 0 ||
-			 ml_parallel_for(p, n * p * 8, feature_cuts, &bd, err) < 0 ||
-			 ml_parallel_for(chunks, n * p * 8, code_chunk, &bd, err) < 0
-		 ? -1
-		 : 0;
+	struct build bd = { x, b, ml_malloc(n * p * sizeof(float) + 1, err), ml_calloc(p + 1, 1, err), max_bin,
+			    65536 };
+	int rc = bd.cols && bd.has_missing ? cut_and_code(&bd, err) : -1;
 	free(bd.cols);
+	free(bd.has_missing);
 	if (rc < 0)
 		goto fail;
 	for (size_t j = 0; j < p; j++) {
