@@ -139,7 +139,7 @@ struct gb_tree_params {
 struct gb_grower {
 	const struct gb_bins *bins;
 	size_t threads;
-	uint32_t *rows, *scratch;	/* row indices of the tree's sample, partitioned by node */
+	uint32_t *rows, *scratch;	/* row indices of the tree's sample, partitioned by node; scratch as long */
 	size_t nrows;
 	uint32_t *node_begin, *node_end;	/* per tree node: its rows in rows[] */
 	size_t node_cap;
@@ -149,7 +149,6 @@ struct gb_grower {
 	double *thread_hist;		/* per thread, per node being built */
 	size_t thread_hist_cap;
 	uint16_t *split_bin;		/* per node: left when code <= split_bin */
-	uint8_t *goes_left;		/* per position in rows[], while partitioning */
 };
 
 int gb_grower_init(struct gb_grower *g, const struct gb_bins *bins, size_t threads, struct ml_err *err);

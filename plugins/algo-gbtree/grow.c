@@ -93,7 +93,6 @@ void gb_grower_free(struct gb_grower *g)
 	free(g->pool[1]);
 	free(g->thread_hist);
 	free(g->split_bin);
-	free(g->goes_left);
 	memset(g, 0, sizeof *g);
 }
 
@@ -105,8 +104,7 @@ int gb_grower_init(struct gb_grower *g, const struct gb_bins *bins, size_t threa
 	g->hist_slots = bins->offset[bins->nfeatures];
 	g->rows = ml_malloc((bins->nrows + 1) * sizeof *g->rows, err);
 	g->scratch = ml_malloc((bins->nrows + 1) * sizeof *g->scratch, err);
-	g->goes_left = ml_malloc(bins->nrows + 1, err);
-	if (!g->rows || !g->scratch || !g->goes_left) {
+	if (!g->rows || !g->scratch) {
 		gb_grower_free(g);
 		return -1;
 	}
@@ -325,13 +323,20 @@ static void best_split(const struct gb_bins *b, const double *hist, double g, do
 
 /* ---- partitioning rows between children ---- */
 
+/*
+ * Two passes over each split node's rows, each thread on its fixed share:
+ * the first sends the share's rows to its own range of scratch[], left ones
+ * from the front, right ones from the back; the second lays the shares out
+ * in rows[], every left part in thread order, then every right part
+ * (reversed back), so the partition is stable and the same on any thread
+ * count.
+ */
 struct partition_job {
 	struct gb_grower *g;
 	const struct gb_tree *t;
 	const int32_t *nodes;	/* split nodes */
 	size_t nnodes, nthreads;
 	uint32_t *nleft;	/* per node and thread: rows going left */
-	uint8_t *left;		/* per position in rows[]: 1 if that row goes left */
 };
 
 /* Where a row goes at a split on feature f after bin `bin`; wide as in gb_code(). */
@@ -342,21 +347,20 @@ static inline __attribute__((always_inline)) int goes_left(const struct gb_bins 
 	return c == b->ncuts[f] ? default_left : c <= bin;
 }
 
-/* left[i] for rows[lo..hi) at node's split; returns how many go left.  Inlined per code width. */
-static inline __attribute__((always_inline)) size_t flag_rows(const struct partition_job *job, int32_t node,
-							      size_t lo, size_t hi, int wide)
+/* rows[lo..hi) to out[lo..hi): left ones from lo up, right ones from hi down; returns how many go left. */
+static inline __attribute__((always_inline)) size_t split_rows(const struct gb_bins *b, const uint32_t *rows,
+							       size_t lo, size_t hi, int32_t f, uint32_t bin,
+							       int default_left, uint32_t *out, int wide)
 {
-	const struct gb_bins *b = job->g->bins;
-	const uint32_t *rows = job->g->rows;
-	int32_t f = job->t->feature[node];
-	uint32_t bin = job->g->split_bin[node];
-	int default_left = job->t->default_left[node];
-	size_t n = 0;
-	for (size_t i = lo; i < hi; i++) {
-		job->left[i] = (uint8_t)goes_left(b, wide, rows[i], f, bin, default_left);
-		n += job->left[i];
+	size_t left_at = lo, right_at = hi;
+	for (size_t i = lo; i < hi; i++) {	/* branch-free: the side is data, not a jump */
+		uint32_t r = rows[i];
+		size_t l = (size_t)goes_left(b, wide, r, f, bin, default_left);
+		out[l ? left_at : right_at - 1] = r;
+		left_at += l;
+		right_at -= 1 - l;
 	}
-	return n;
+	return left_at - lo;
 }
 
 static void share_range(const struct gb_grower *g, int32_t node, size_t t, size_t threads, size_t *lo,
@@ -367,21 +371,26 @@ static void share_range(const struct gb_grower *g, int32_t node, size_t t, size_
 	*hi = begin + n * (t + 1) / threads;
 }
 
-static int count_left(size_t t, void *ctx, struct ml_err *err)
+static int split_share(size_t t, void *ctx, struct ml_err *err)
 {
 	(void)err;
 	struct partition_job *job = ctx;
+	struct gb_grower *g = job->g;
+	const struct gb_bins *b = g->bins;
 	for (size_t k = 0; k < job->nnodes; k++) {
-		int32_t node = job->nodes[k];
+		int32_t node = job->nodes[k], f = job->t->feature[node];
+		uint32_t bin = g->split_bin[node];
+		int dl = job->t->default_left[node];
 		size_t lo, hi;
-		share_range(job->g, node, t, job->nthreads, &lo, &hi);
-		size_t n = job->g->bins->wide ? flag_rows(job, node, lo, hi, 1) : flag_rows(job, node, lo, hi, 0);
+		share_range(g, node, t, job->nthreads, &lo, &hi);
+		size_t n = b->wide ? split_rows(b, g->rows, lo, hi, f, bin, dl, g->scratch, 1)
+				   : split_rows(b, g->rows, lo, hi, f, bin, dl, g->scratch, 0);
 		job->nleft[k * job->nthreads + t] = (uint32_t)n;
 	}
 	return 0;
 }
 
-static int scatter(size_t t, void *ctx, struct ml_err *err)
+static int lay_out_share(size_t t, void *ctx, struct ml_err *err)
 {
 	(void)err;
 	struct partition_job *job = ctx;
@@ -400,24 +409,9 @@ static int scatter(size_t t, void *ctx, struct ml_err *err)
 			right_at += (hi - lo) - nl[u];
 		}
 		share_range(g, node, t, job->nthreads, &lo, &hi);
-		for (size_t i = lo; i < hi; i++) {	/* branch-free: the side is data, not a jump */
-			size_t l = job->left[i];
-			g->scratch[l ? left_at : right_at] = g->rows[i];
-			left_at += l;
-			right_at += 1 - l;
-		}
-	}
-	return 0;
-}
-
-static int copy_back(size_t t, void *ctx, struct ml_err *err)
-{
-	(void)err;
-	struct partition_job *job = ctx;
-	for (size_t k = 0; k < job->nnodes; k++) {
-		size_t lo, hi;
-		share_range(job->g, job->nodes[k], t, job->nthreads, &lo, &hi);
-		memcpy(job->g->rows + lo, job->g->scratch + lo, (hi - lo) * sizeof *job->g->rows);
+		memcpy(g->rows + left_at, g->scratch + lo, nl[t] * sizeof *g->rows);
+		for (size_t i = hi; i > lo + nl[t]; i--)
+			g->rows[right_at++] = g->scratch[i - 1];
 	}
 	return 0;
 }
@@ -430,14 +424,12 @@ static int partition(struct gb_grower *g, const struct gb_tree *t, const int32_t
 	for (size_t k = 0; k < n; k++)
 		rows += g->node_end[nodes[k]] - g->node_begin[nodes[k]];
 	size_t threads = rows < 8192 * g->threads ? 1 : g->threads;
-	struct partition_job job = { g, t, nodes, n, threads, ml_calloc(n * threads + 1, sizeof(uint32_t), err),
-				     g->goes_left };
+	struct partition_job job = { g, t, nodes, n, threads, ml_calloc(n * threads + 1, sizeof(uint32_t), err) };
 	if (!job.nleft)
 		return -1;
 	size_t work = rows * 64;
-	int rc = ml_parallel_for(threads, work, count_left, &job, err) < 0 ||
-			 ml_parallel_for(threads, work, scatter, &job, err) < 0 ||
-			 ml_parallel_for(threads, work, copy_back, &job, err) < 0
+	int rc = ml_parallel_for(threads, work, split_share, &job, err) < 0 ||
+			 ml_parallel_for(threads, work, lay_out_share, &job, err) < 0
 		 ? -1
 		 : 0;
 	for (size_t k = 0; rc == 0 && k < n; k++) {
