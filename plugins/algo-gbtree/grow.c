@@ -210,6 +210,7 @@ static inline __attribute__((always_inline)) void accumulate(const struct gb_bin
 			__builtin_prefetch(gp + rows[i + 16]);
 		}
 		pair gh = { gp[r].g, gp[r].h };
+#pragma GCC unroll 4	/* -O2 does not unroll; the loop's own counting cost a tenth of the time */
 		for (size_t j = 0; j < p; j++)
 			h[off[j] + gb_code(b->code, wide, r * p + j)] += gh;
 	}
