@@ -149,20 +149,30 @@ static int feature_cuts(size_t j, void *ctx, struct ml_err *err)
 	return rc;
 }
 
-/* The number of cuts at or below v (branch-free binary search), at most ncuts - 1. */
-static uint32_t bin_of(const float *cuts, uint32_t ncuts, float v)
+#define SEARCH_GROUP 16
+
+/*
+ * out[k] = the number of cuts at or below v[k], at most ncuts - 1, and ncuts
+ * for a missing value, for k < n <= SEARCH_GROUP.  The binary searches
+ * (branch-free) run in lockstep: each is a chain of dependent loads, and
+ * interleaving them lets the loads of one overlap the others'.
+ */
+static void bins_of(const float *cuts, uint32_t ncuts, const float *v, size_t n, uint32_t *out)
 {
-	if (isnan(v))
-		return ncuts;
-	const float *base = cuts;
-	uint32_t len = ncuts;
-	while (len > 1) {
-		uint32_t half = len / 2;
-		base = base[half] <= v ? base + half : base;
-		len -= half;
+	if (ncuts == 0) {	/* a feature with no values: all missing */
+		memset(out, 0, n * sizeof *out);
+		return;
 	}
-	uint32_t b = (uint32_t)(base - cuts) + (base[0] <= v);
-	return b < ncuts ? b : ncuts - 1;
+	uint32_t at[SEARCH_GROUP] = { 0 };
+	for (uint32_t len = ncuts; len > 1; len -= len / 2) {
+		uint32_t half = len / 2;
+		for (size_t k = 0; k < n; k++)
+			at[k] = cuts[at[k] + half] <= v[k] ? at[k] + half : at[k];
+	}
+	for (size_t k = 0; k < n; k++) {
+		uint32_t b = at[k] + (cuts[at[k]] <= v[k]);
+		out[k] = isnan(v[k]) ? ncuts : b < ncuts ? b : ncuts - 1;
+	}
 }
 
 static int code_chunk(size_t c, void *ctx, struct ml_err *err)
@@ -172,12 +182,16 @@ static int code_chunk(size_t c, void *ctx, struct ml_err *err)
 	struct gb_bins *b = bd->b;
 	size_t n = b->nrows;
 	size_t lo = c * bd->chunk, hi = lo + bd->chunk < n ? lo + bd->chunk : n;
+	uint32_t code[SEARCH_GROUP];
 	for (size_t j = 0; j < b->nfeatures; j++) {
 		const float *col = bd->cols + j * n;
-		for (size_t i = lo; i < hi; i++) {
-			uint32_t code = bin_of(b->cuts[j], b->ncuts[j], col[i]);
-			gb_code_set(b->column, b->wide, j * n + i, code);
-			gb_code_set(b->code, b->wide, i * b->nfeatures + j, code);
+		for (size_t i = lo; i < hi; i += SEARCH_GROUP) {
+			size_t m = hi - i < SEARCH_GROUP ? hi - i : SEARCH_GROUP;
+			bins_of(b->cuts[j], b->ncuts[j], col + i, m, code);
+			for (size_t k = 0; k < m; k++) {
+				gb_code_set(b->column, b->wide, j * n + i + k, code[k]);
+				gb_code_set(b->code, b->wide, (i + k) * b->nfeatures + j, code[k]);
+			}
 		}
 	}
 	return 0;

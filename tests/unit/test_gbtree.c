@@ -298,6 +298,16 @@ START_TEST(test_code_width)
 	bin_one_feature(256, 1, &b);	/* missing is code 256 */
 	ck_assert_int_eq(b.wide, 1);
 	gb_bins_free(&b);
+	double x[40];	/* a feature with no values at all: no cuts, every code "missing" */
+	for (size_t i = 0; i < 40; i++)
+		x[i] = NAN;
+	struct ml_matrix m = { 40, 1, x };
+	struct ml_err err = ML_ERR_INIT;
+	ck_assert_msg(gb_bins_build(&m, 256, &b, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(b.ncuts[0], 0);
+	for (size_t i = 0; i < 40; i++)
+		ck_assert_uint_eq(gb_code(b.column, b.wide, i), 0);
+	gb_bins_free(&b);
 }
 END_TEST
 
