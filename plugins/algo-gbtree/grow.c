@@ -190,9 +190,9 @@ struct hist_job {
 typedef double pair __attribute__((vector_size(16)));
 
 /*
- * The histogram kernel.  Inlined with wide and rows-or-NULL known, so each
- * variant is compiled on its own: the code width and the indirection cost
- * nothing per value.
+ * The histogram kernel, inlined with wide and rows-or-NULL constant: each
+ * variant is compiled on its own, so neither the code width nor the row
+ * indirection is a test per value.
  */
 static inline __attribute__((always_inline)) void accumulate(const struct gb_bins *b, const struct gb_gpair *gp,
 							     const uint32_t *rows, size_t lo, size_t hi,
