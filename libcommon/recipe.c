@@ -608,6 +608,14 @@ static int needs_sketch(const struct rcol *c, const struct ml_recipe_opts *o)
 	       !isnan(o->clip_high);
 }
 
+static int fit_batch(const struct ml_batch *b, void *ctx, struct ml_err *err)
+{
+	struct fit_state *fs = ctx;
+	return observe_batch(fs, b, err) < 0 || (fs->o->on_batch && fs->o->on_batch(b, fs->o->on_batch_arg, err) < 0)
+		       ? -1
+		       : 0;
+}
+
 static int stream_statistics(struct fit_state *fs, struct ml_reader *r, struct ml_err *err)
 {
 	struct ml_recipe *rc = fs->rc;
@@ -620,17 +628,8 @@ static int stream_statistics(struct fit_state *fs, struct ml_reader *r, struct m
 			return -1;
 	if (ml_reader_bind(r, &rc->input, 0, err) < 0)
 		return -1;
-	struct ml_batch b;
-	long n;
-	ml_batch_init(&b);
-	while ((n = ml_reader_read_batch(r, &b, err)) > 0)
-		if (observe_batch(fs, &b, err) < 0 ||
-		    (fs->o->on_batch && fs->o->on_batch(&b, fs->o->on_batch_arg, err) < 0)) {
-			n = -1;
-			break;
-		}
-	ml_batch_release(&b);
-	return n < 0 ? -1 : 0;
+	/* the next batch is parsed on a second thread while this one is observed (and kept, for ml-train) */
+	return ml_reader_each_batch(r, fit_batch, fs, err);
 }
 
 static int finish_fit(struct fit_state *fs, struct ml_reader *r, struct ml_err *err)

@@ -41,19 +41,11 @@ static int bind_to_recipe(struct ml_reader *r, const struct ml_recipe *rc, const
 	return ml_reader_bind(r, ml_recipe_input_schema(rc), 1, err);
 }
 
-/* Every batch of r to fn, then the reader's summary (rows read, rejected) at -v. */
+/* Every batch of r to fn (the next one parsed meanwhile), then the reader's summary (rows read, rejected) at -v. */
 static int each_batch(struct ml_reader *r, int (*fn)(const struct ml_batch *b, void *arg, struct ml_err *err),
 		      void *arg, struct ml_err *err)
 {
-	struct ml_batch b;
-	ml_batch_init(&b);
-	long n;
-	int rc = 0;
-	while (rc == 0 && (n = ml_reader_read_batch(r, &b, err)) > 0)
-		rc = fn(&b, arg, err);
-	if (rc == 0 && n < 0)
-		rc = -1;
-	ml_batch_release(&b);
+	int rc = ml_reader_each_batch(r, fn, arg, err);
 	if (rc == 0)
 		ml_stream_log_summary(r, NULL);
 	return rc;

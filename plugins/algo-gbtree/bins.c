@@ -9,7 +9,9 @@
  * otherwise the values at ranks i * n / max_bin.  A value's bin is the
  * number of cuts at or below it, so splitting after bin b sends v < cuts[b]
  * left; missing values get the code ncuts, a bin of their own, and so each
- * split can learn where they go.
+ * split can learn where they go.  A code is one byte when every feature has
+ * at most 256 codes (missing's included), which halves what histograms and
+ * partitioning read; otherwise two.
  */
 #include <math.h>
 #include <float.h>
@@ -106,6 +108,7 @@ struct build {
 	const struct ml_matrix *x;
 	struct gb_bins *b;
 	float *cols;		/* nfeatures * nrows, column-major */
+	uint8_t *has_missing;	/* per feature */
 	long max_bin;
 	size_t chunk;
 };
@@ -136,6 +139,7 @@ static int feature_cuts(size_t j, void *ctx, struct ml_err *err)
 	for (size_t i = 0; i < n; i++)
 		if (!isnan(col[i]))
 			keys[m++] = float_key(col[i]);
+	bd->has_missing[j] = m < n;
 	radix_sort(keys, keys + n, m);
 	float *sorted = (float *)(keys + n);	/* the second half is free again */
 	for (size_t i = 0; i < m; i++)
@@ -145,20 +149,30 @@ static int feature_cuts(size_t j, void *ctx, struct ml_err *err)
 	return rc;
 }
 
-/* The number of cuts at or below v (branch-free binary search), at most ncuts - 1. */
-static uint16_t bin_of(const float *cuts, uint32_t ncuts, float v)
+#define SEARCH_GROUP 16
+
+/*
+ * out[k] = the number of cuts at or below v[k], at most ncuts - 1, and ncuts
+ * for a missing value, for k < n <= SEARCH_GROUP.  The binary searches
+ * (branch-free) run in lockstep: each is a chain of dependent loads, and
+ * interleaving them lets the loads of one overlap the others'.
+ */
+static void bins_of(const float *cuts, uint32_t ncuts, const float *v, size_t n, uint32_t *out)
 {
-	if (isnan(v))
-		return (uint16_t)ncuts;
-	const float *base = cuts;
-	uint32_t len = ncuts;
-	while (len > 1) {
-		uint32_t half = len / 2;
-		base = base[half] <= v ? base + half : base;
-		len -= half;
+	if (ncuts == 0) {	/* a feature with no values: all missing */
+		memset(out, 0, n * sizeof *out);
+		return;
 	}
-	uint32_t b = (uint32_t)(base - cuts) + (base[0] <= v);
-	return (uint16_t)(b < ncuts ? b : ncuts - 1);
+	uint32_t at[SEARCH_GROUP] = { 0 };
+	for (uint32_t len = ncuts; len > 1; len -= len / 2) {
+		uint32_t half = len / 2;
+		for (size_t k = 0; k < n; k++)
+			at[k] = cuts[at[k] + half] <= v[k] ? at[k] + half : at[k];
+	}
+	for (size_t k = 0; k < n; k++) {
+		uint32_t b = at[k] + (cuts[at[k]] <= v[k]);
+		out[k] = isnan(v[k]) ? ncuts : b < ncuts ? b : ncuts - 1;
+	}
 }
 
 static int code_chunk(size_t c, void *ctx, struct ml_err *err)
@@ -166,17 +180,39 @@ static int code_chunk(size_t c, void *ctx, struct ml_err *err)
 	(void)err;
 	struct build *bd = ctx;
 	struct gb_bins *b = bd->b;
-	size_t n = b->nrows, p = b->nfeatures;
+	size_t n = b->nrows;
 	size_t lo = c * bd->chunk, hi = lo + bd->chunk < n ? lo + bd->chunk : n;
-	for (size_t j = 0; j < p; j++) {
+	uint32_t code[SEARCH_GROUP];
+	for (size_t j = 0; j < b->nfeatures; j++) {
 		const float *col = bd->cols + j * n;
-		uint16_t *column = b->column + j * n;
-		for (size_t i = lo; i < hi; i++)
-			column[i] = bin_of(b->cuts[j], b->ncuts[j], col[i]);
-		for (size_t i = lo; i < hi; i++)
-			b->code[i * p + j] = column[i];
+		for (size_t i = lo; i < hi; i += SEARCH_GROUP) {
+			size_t m = hi - i < SEARCH_GROUP ? hi - i : SEARCH_GROUP;
+			bins_of(b->cuts[j], b->ncuts[j], col + i, m, code);
+			for (size_t k = 0; k < m; k++) {
+				gb_code_set(b->column, b->wide, j * n + i + k, code[k]);
+				gb_code_set(b->code, b->wide, (i + k) * b->nfeatures + j, code[k]);
+			}
+		}
 	}
 	return 0;
+}
+
+/* Whether some feature's codes, its missing code included, need two bytes. */
+static int needs_wide(const struct gb_bins *b, const uint8_t *has_missing)
+{
+	for (size_t j = 0; j < b->nfeatures; j++)
+		if (b->ncuts[j] + has_missing[j] > 256)	/* codes 0 .. ncuts - 1, and ncuts if missing */
+			return 1;
+	return 0;
+}
+
+/* The code arrays, one or two bytes a code. */
+static int allocate_codes(struct gb_bins *b, struct ml_err *err)
+{
+	size_t width = b->wide ? sizeof(uint16_t) : sizeof(uint8_t);
+	b->code = ml_malloc(b->nrows * b->nfeatures * width + 1, err);
+	b->column = ml_malloc(b->nrows * b->nfeatures * width + 1, err);
+	return b->code && b->column ? 0 : -1;
 }
 
 static int allocate(struct gb_bins *b, size_t n, size_t p, struct ml_err *err)
@@ -189,9 +225,21 @@ static int allocate(struct gb_bins *b, size_t n, size_t p, struct ml_err *err)
 	b->cuts = ml_calloc(p + 1, sizeof *b->cuts, err);
 	b->ncuts = ml_calloc(p + 1, sizeof *b->ncuts, err);
 	b->offset = ml_calloc(p + 1, sizeof *b->offset, err);
-	b->code = ml_malloc(n * p * sizeof *b->code + 1, err);
-	b->column = ml_malloc(n * p * sizeof *b->column + 1, err);
-	return b->cuts && b->ncuts && b->offset && b->code && b->column ? 0 : -1;
+	return b->cuts && b->ncuts && b->offset ? 0 : -1;
+}
+
+/* The cuts (from a float copy of the features, feature-major), then the codes. */
+static int cut_and_code(struct build *bd, struct ml_err *err)
+{
+	struct gb_bins *b = bd->b;
+	size_t n = b->nrows, p = b->nfeatures, chunks = (n + bd->chunk - 1) / bd->chunk;
+	if (ml_parallel_for(chunks, n * p, transpose_chunk, bd, err) < 0 ||
+	    ml_parallel_for(p, n * p * 8, feature_cuts, bd, err) < 0)
+		return -1;
+	b->wide = needs_wide(b, bd->has_missing);
+	if (allocate_codes(b, err) < 0)
+		return -1;
+	return ml_parallel_for(chunks, n * p * 8, code_chunk, bd, err);
 }
 
 int gb_bins_build(const struct ml_matrix *x, long max_bin, struct gb_bins *b, struct ml_err *err)
@@ -199,16 +247,11 @@ int gb_bins_build(const struct ml_matrix *x, long max_bin, struct gb_bins *b, st
 	size_t n = x->nrows, p = x->ncols;
 	if (allocate(b, n, p, err) < 0)
 		goto fail;
-	struct build bd = { x, b, ml_malloc(n * p * sizeof(float) + 1, err), max_bin, 65536 };
-	if (!bd.cols)
-		goto fail;
-	size_t chunks = (n + bd.chunk - 1) / bd.chunk;
-	int rc = ml_parallel_for(chunks, n * p, transpose_chunk, &bd, err) < 0 ||
-			 ml_parallel_for(p, n * p * 8, feature_cuts, &bd, err) < 0 ||
-			 ml_parallel_for(chunks, n * p * 8, code_chunk, &bd, err) < 0
-		 ? -1
-		 : 0;
+	struct build bd = { x, b, ml_malloc(n * p * sizeof(float) + 1, err), ml_calloc(p + 1, 1, err), max_bin,
+			    65536 };
+	int rc = bd.cols && bd.has_missing ? cut_and_code(&bd, err) : -1;
 	free(bd.cols);
+	free(bd.has_missing);
 	if (rc < 0)
 		goto fail;
 	for (size_t j = 0; j < p; j++) {

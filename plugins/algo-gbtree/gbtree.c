@@ -368,8 +368,8 @@ static int gbtree_train(const struct ml_matrix *x, const double *y, const struct
 				  x->ncols);
 	double t0 = seconds(), t1 = t0;
 	if (booster_start(&b, err) == 0 && (t1 = seconds(), boost(&b, err) == 0)) {
-		gb_debug("gbtree: %zu x %zu binned in %.3f s, %zu trees grown in %.3f s", x->nrows, x->ncols, t1 - t0,
-			 b.forest.ntrees, seconds() - t1);
+		gb_debug("gbtree: %zu x %zu binned in %.3f s (%d-byte codes), %zu trees grown in %.3f s", x->nrows,
+			 x->ncols, t1 - t0, b.bins.wide ? 2 : 1, b.forest.ntrees, seconds() - t1);
 		*model = gb_forest_to_json(&b.forest);
 		json_object_set_new(*model, "feature_importance", gb_forest_importance(&b.forest));
 		rc = *model ? 0 : ml_err_set(err, ML_ERR_INTERNAL, "out of memory");

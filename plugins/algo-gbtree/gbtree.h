@@ -61,15 +61,33 @@ double gb_metric(const struct gb_objective *o, const double *margin, const doubl
 
 /* ---- binning ---- */
 
-/* Row-major bin codes: code < ncuts[j] is a value bin, code == ncuts[j] is "missing". */
+/*
+ * Bin codes: code < ncuts[j] is a value bin, code == ncuts[j] is "missing".
+ * A code is a uint8_t, or a uint16_t when wide (some feature has more than
+ * 256 codes): read them with gb_code().
+ */
 struct gb_bins {
 	size_t nrows, nfeatures;
-	uint16_t *code;		/* nrows * nfeatures, row-major: histograms read a row's codes together */
-	uint16_t *column;	/* the same, feature-major: partitioning reads one feature of many rows */
+	int wide;
+	void *code;		/* nrows * nfeatures, row-major: histograms read a row's codes together */
+	void *column;		/* the same, feature-major: partitioning reads one feature of many rows */
 	float **cuts;		/* per feature: ascending upper bounds; bin b holds v < cuts[b] */
 	uint32_t *ncuts;	/* per feature */
 	uint32_t *offset;	/* per feature: first histogram slot; offset[nfeatures] = slots */
 };
+
+static inline uint32_t gb_code(const void *codes, int wide, size_t i)
+{
+	return wide ? ((const uint16_t *)codes)[i] : ((const uint8_t *)codes)[i];
+}
+
+static inline void gb_code_set(void *codes, int wide, size_t i, uint32_t code)
+{
+	if (wide)
+		((uint16_t *)codes)[i] = (uint16_t)code;
+	else
+		((uint8_t *)codes)[i] = (uint8_t)code;
+}
 
 int gb_bins_build(const struct ml_matrix *x, long max_bin, struct gb_bins *b, struct ml_err *err);
 void gb_bins_free(struct gb_bins *b);
@@ -121,7 +139,7 @@ struct gb_tree_params {
 struct gb_grower {
 	const struct gb_bins *bins;
 	size_t threads;
-	uint32_t *rows, *scratch;	/* row indices of the tree's sample, partitioned by node */
+	uint32_t *rows, *scratch;	/* row indices of the tree's sample, partitioned by node; scratch as long */
 	size_t nrows;
 	uint32_t *node_begin, *node_end;	/* per tree node: its rows in rows[] */
 	size_t node_cap;
@@ -131,14 +149,14 @@ struct gb_grower {
 	double *thread_hist;		/* per thread, per node being built */
 	size_t thread_hist_cap;
 	uint16_t *split_bin;		/* per node: left when code <= split_bin */
-	uint8_t *goes_left;		/* per position in rows[], while partitioning */
 };
 
 int gb_grower_init(struct gb_grower *g, const struct gb_bins *bins, size_t threads, struct ml_err *err);
 void gb_grower_free(struct gb_grower *g);
 /*
- * Grow one tree on the rows rows[0..nrows) (set g->rows and g->nrows first)
- * with the features whose use[j] is nonzero.  Leaves get eta * weight.
+ * Grow one tree on the rows rows[0..nrows), in ascending order (set g->rows
+ * and g->nrows first), with the features whose use[j] is nonzero.  Leaves
+ * get eta * weight.
  */
 int gb_grow(struct gb_grower *g, const struct gb_gpair *gp, const uint8_t *use, const struct gb_tree_params *p,
 	    struct gb_tree *t, struct ml_err *err);

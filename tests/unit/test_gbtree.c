@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "gbtree.h"
+#include "mlpipe/random.h"
 #include "testutil.h"
 
 static const struct ml_algo_ops *ops(void)
@@ -284,6 +285,127 @@ START_TEST(test_kernels_equal_a_walk)
 }
 END_TEST
 
+/* ---- bin codes: one byte when every feature's codes fit, two otherwise ---- */
+
+/* Bins of one feature holding `distinct` values, the first row missing if `missing`. */
+static void bin_one_feature(size_t distinct, int missing, struct gb_bins *b)
+{
+	size_t n = distinct + (missing ? 1 : 0);
+	double *x = malloc(n * sizeof *x);
+	for (size_t i = 0; i < n; i++)
+		x[i] = missing && i == 0 ? NAN : (double)(i % distinct);
+	struct ml_matrix m = { n, 1, x };
+	struct ml_err err = ML_ERR_INIT;
+	ck_assert_msg(gb_bins_build(&m, 256, b, &err) == 0, "%s", err.msg);
+	for (size_t i = 0; i < n; i++)	/* the value v's code is v, missing's is ncuts */
+		ck_assert_uint_eq(gb_code(b->code, b->wide, i), missing && i == 0 ? b->ncuts[0] : x[i]);
+	free(x);
+}
+
+START_TEST(test_code_width)
+{
+	struct gb_bins b;
+	bin_one_feature(256, 0, &b);	/* codes 0..255 */
+	ck_assert_int_eq(b.wide, 0);
+	gb_bins_free(&b);
+	bin_one_feature(255, 1, &b);	/* 0..254 and missing 255 */
+	ck_assert_int_eq(b.wide, 0);
+	gb_bins_free(&b);
+	bin_one_feature(256, 1, &b);	/* missing is code 256 */
+	ck_assert_int_eq(b.wide, 1);
+	gb_bins_free(&b);
+	double x[40];	/* a feature with no values at all: no cuts, every code "missing" */
+	for (size_t i = 0; i < 40; i++)
+		x[i] = NAN;
+	struct ml_matrix m = { 40, 1, x };
+	struct ml_err err = ML_ERR_INIT;
+	ck_assert_msg(gb_bins_build(&m, 256, &b, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(b.ncuts[0], 0);
+	for (size_t i = 0; i < 40; i++)
+		ck_assert_uint_eq(gb_code(b.column, b.wide, i), 0);
+	gb_bins_free(&b);
+}
+END_TEST
+
+/* b's codes widened to two bytes: what more than 256 bins would give, for the same bins. */
+static void widen(const struct gb_bins *b, struct gb_bins *w)
+{
+	size_t n = b->nrows * b->nfeatures;
+	*w = *b;
+	w->wide = 1;
+	w->code = malloc(n * sizeof(uint16_t));
+	w->column = malloc(n * sizeof(uint16_t));
+	for (size_t i = 0; i < n; i++) {
+		gb_code_set(w->code, 1, i, gb_code(b->code, 0, i));
+		gb_code_set(w->column, 1, i, gb_code(b->column, 0, i));
+	}
+}
+
+/* One tree on bins with the given rows (all when sample is 0, else every other row). */
+static void grow_on(const struct gb_bins *b, const struct gb_gpair *gp, size_t threads, int sample,
+		    struct gb_tree *t)
+{
+	struct gb_grower g;
+	struct ml_err err = ML_ERR_INIT;
+	uint8_t use[4] = { 1, 1, 1, 1 };
+	struct gb_tree_params p = { .max_depth = 6, .eta = 0.3, .lambda = 1, .min_child_weight = 1 };
+	ck_assert_msg(gb_grower_init(&g, b, threads, &err) == 0, "%s", err.msg);
+	g.nrows = 0;
+	for (size_t i = 0; i < b->nrows; i += sample ? 2 : 1)
+		g.rows[g.nrows++] = (uint32_t)i;
+	memset(t, 0, sizeof *t);
+	ck_assert_msg(gb_grow(&g, gp, use, &p, t, &err) == 0, "%s", err.msg);
+	gb_grower_free(&g);
+}
+
+static void assert_same_tree(const struct gb_tree *a, const struct gb_tree *b)
+{
+	ck_assert_uint_eq(a->n, b->n);
+	ck_assert_uint_gt(a->n, 31);	/* a real tree, not a stump */
+	for (size_t i = 0; i < a->n; i++) {
+		ck_assert_int_eq(a->left[i], b->left[i]);
+		ck_assert_int_eq(a->feature[i], b->feature[i]);
+		ck_assert_int_eq(a->default_left[i], b->default_left[i]);
+		ck_assert(a->cond[i] == b->cond[i] && a->sum_hessian[i] == b->sum_hessian[i]);
+	}
+}
+
+/* Trees grown from one-byte and two-byte codes are the same, on any thread count and sample. */
+START_TEST(test_code_widths_grow_the_same_tree)
+{
+	size_t n = 40000, p = 4;
+	double *x = malloc(n * p * sizeof *x);
+	struct gb_gpair *gp = malloc(n * sizeof *gp);
+	uint64_t rng = 7;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < p; j++)
+			x[i * p + j] = ml_random_uniform(&rng) < 0.1 ? NAN : ml_random_uniform(&rng);
+		double y = sin(6 * x[i * p]) + (isnan(x[i * p + 1]) ? 2 : x[i * p + 1]) + 0.1 * ml_random_uniform(&rng);
+		gp[i] = (struct gb_gpair){ (float)-y, 1 };
+	}
+	struct ml_matrix m = { n, p, x };
+	struct gb_bins narrow, wide;
+	struct ml_err err = ML_ERR_INIT;
+	ck_assert_msg(gb_bins_build(&m, 200, &narrow, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(narrow.wide, 0);
+	widen(&narrow, &wide);
+	for (size_t threads = 1; threads <= 3; threads++)
+		for (int sample = 0; sample <= 1; sample++) {
+			struct gb_tree a, b;
+			grow_on(&narrow, gp, threads, sample, &a);
+			grow_on(&wide, gp, threads, sample, &b);
+			assert_same_tree(&a, &b);
+			gb_tree_free(&a);
+			gb_tree_free(&b);
+		}
+	free(wide.code);
+	free(wide.column);
+	gb_bins_free(&narrow);
+	free(x);
+	free(gp);
+}
+END_TEST
+
 /* ---- training: one stump on a step function has the exact leaves ---- */
 
 START_TEST(test_trains_a_stump)
@@ -323,6 +445,8 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_fuzzed_models_fail_cleanly);
 	tcase_add_test(tc, test_kernels_equal_a_walk);
 	tcase_add_test(tc, test_trains_a_stump);
+	tcase_add_test(tc, test_code_width);
+	tcase_add_test(tc, test_code_widths_grow_the_same_tree);
 	suite_add_tcase(s, tc);
 	return s;
 }
