@@ -24,6 +24,11 @@ static const struct {
 	{ "0x10", ML_NUM_INVALID },	{ "1e", ML_NUM_INVALID },	 { ".", ML_NUM_INVALID },
 	{ "-", ML_NUM_INVALID },	{ "1.2.3", ML_NUM_INVALID },	 { "abc", ML_NUM_INVALID },
 	{ "1 2", ML_NUM_INVALID },	{ "e5", ML_NUM_INVALID },
+	/* four digits a word: a bad byte at each place in a word, next to digits */
+	{ "0.5413", ML_NUM_OK },	{ "13.6996", ML_NUM_OK },	 { "-0.00001234", ML_NUM_OK },
+	{ "12345678.87654321", ML_NUM_OK }, { "/234", ML_NUM_INVALID }, { "1/34", ML_NUM_INVALID },
+	{ "12:4", ML_NUM_INVALID },	{ "123\x80", ML_NUM_INVALID },	 { "0.12\xff" "4", ML_NUM_INVALID },
+	{ "9999.99x9", ML_NUM_INVALID }, { "1234 5678", ML_NUM_INVALID },
 };
 
 START_TEST(test_parse_table)
