@@ -47,6 +47,9 @@ ml-score -m "$T/a.json" -m "$T/b.json" --each --keep make,type --threads 1 <"$T/
 ml-score -m "$T/a.json" -m "$T/b.json" --each --keep make,type --threads 2 <"$T/big.csv" >"$T/big2.csv"
 expect_file_eq "$T/big2.csv" "$T/big1.csv" "in parts on two threads: the same bytes as one thread, categories kept"
 expect_eq "$(wc -l <"$T/big2.csv")" "96481" "... every row once"
+ml-score -m "$T/a.json" --join-source input --output-filter '$[0,2,-1]' --threads 1 <"$T/big.csv" >"$T/join1.csv"
+ml-score -m "$T/a.json" --join-source input --output-filter '$[0,2,-1]' --threads 2 <"$T/big.csv" >"$T/join2.csv"
+expect_file_eq "$T/join2.csv" "$T/join1.csv" "in parts: a join with the input and an output filter, the same bytes"
 awk -F, -v OFS=, 'NR == 90001 { $2 = "lots" } 1' "$T/big.csv" >"$T/bad.csv"	# in the last part
 run_in "$T/bad.csv" ml-score -m "$T/a.json" --threads 1 -o "$T/bad1.csv"
 one=$err
