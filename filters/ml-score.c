@@ -430,7 +430,7 @@ static int reserve_rows(struct scoring *sc, size_t n, struct ml_err *err)
 	return sc->pred ? 0 : -1;
 }
 
-/* The per-batch state (struct scoring's batch, features and predictions), each model's view first. */
+/* Each model's view of the batch's columns; with the batch, features and predictions, the per-batch state. */
 static int alloc_views(struct scoring *sc, struct ml_err *err)
 {
 	for (size_t i = 0; i < sc->e->nmodels; i++) {
@@ -797,7 +797,10 @@ static int clone_scoring(const struct scoring *sc, struct scoring *c, struct ml_
 	c->pred = NULL;
 	c->cap = 0;
 	ml_batch_init(&c->b);
-	return alloc_views(c, err);
+	if (alloc_views(c, err) == 0)
+		return 0;
+	release_batch_state(c);
+	return -1;
 }
 
 /*

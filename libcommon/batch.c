@@ -16,8 +16,6 @@
 #include "mlpipe/uri.h"
 #include "reader_int.h"
 
-
-
 void ml_batch_init(struct ml_batch *b)
 {
 	memset(b, 0, sizeof *b);
