@@ -8,7 +8,8 @@
  * PUT writes into an unlinked temporary file: an object up to the part size
  * (MLPIPE_S3_PART_SIZE, default 8 MiB, at least 5 MiB) is one PUT at
  * close(commit = 1); a larger one becomes a multipart upload whose parts go
- * out as they fill, so disk use stays one part; nothing is visible before
+ * out as they fill, each on a thread while the next one is written, so disk
+ * use stays two parts; nothing is visible before
  * CompleteMultipartUpload, and abort (or any failure) calls
  * AbortMultipartUpload.  LIST is ListObjectsV2 with continuation tokens
  * (MLPIPE_S3_LIST_PAGE keys a page, default 1000), in S3's lexical order;
@@ -27,6 +28,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -794,17 +796,31 @@ fail:
 
 /* ---- PUT: a temp file, one PUT or a multipart upload ---- */
 
+/*
+ * Two temporary files take turns: while a full part goes up on a thread of
+ * its own, the writer fills the other one, so producing the output and
+ * uploading it overlap.  A part's failure is reported by the next write or
+ * by close, and the upload is aborted.
+ */
 struct s3_put {
 	struct s3_conf conf;
 	struct s3_loc loc;
-	int fd;			/* unlinked temp file holding the current part */
-	curl_off_t len;		/* bytes in it */
+	int fd[2];		/* unlinked temp files; fd[cur] holds the part being written */
+	int cur;
+	curl_off_t len;		/* bytes in fd[cur] */
 	size_t part_size;
-	EVP_MD_CTX *sha;	/* digest of the current part */
+	EVP_MD_CTX *sha;	/* digest of the part being written */
 	char *upload_id;	/* once a multipart upload has begun */
-	char **etags;
+	char **etags;		/* one per part handed off; filled in as each is stored */
 	int nparts;
 	int failed;
+	/* the part on its way (the other file), while sending */
+	int sending;
+	pthread_t sender;
+	int send_fd, send_number, send_rc;
+	curl_off_t send_len;
+	char send_digest[65];
+	struct ml_err send_err;
 };
 
 static void hexdigest(EVP_MD_CTX *sha, char out[65])
@@ -831,36 +847,70 @@ static int begin_multipart(struct s3_put *p, struct ml_err *err)
 	return rc;
 }
 
+/* UploadPart of the part handed off (send_*); its ETag into etags[send_number - 1]. */
+static int send_part(struct s3_put *p, struct ml_err *err)
+{
+	char *id = ml_sigv4_uri_encode(p->upload_id, 0), query[1024];
+	if (!id)
+		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	snprintf(query, sizeof query, "partNumber=%d&uploadId=%s", p->send_number, id);
+	free(id);
+	struct s3_call c = { .conf = &p->conf, .loc = &p->loc, .method = "PUT", .query = query,
+			     .payload_sha256 = p->send_digest, .body_fd = p->send_fd, .body_len = p->send_len };
+	int rc = perform(&c, ERROR_BODY, err);
+	ml_buf_release(&c.resp);
+	if (rc == 0 && !(p->etags[p->send_number - 1] = strdup(c.etag)))
+		rc = ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
+	return rc;
+}
+
+static void *sender(void *arg)
+{
+	struct s3_put *p = arg;
+	p->send_rc = send_part(p, &p->send_err);
+	return NULL;
+}
+
+/* Wait for the part on its way; its failure, if it failed. */
+static int part_sent(struct s3_put *p, struct ml_err *err)
+{
+	if (!p->sending)
+		return 0;
+	pthread_join(p->sender, NULL);
+	p->sending = 0;
+	if (p->send_rc == 0)
+		return 0;
+	if (err)
+		*err = p->send_err;
+	return -1;
+}
+
+/* The part in fd[cur] goes up (on a thread when one starts); the writer moves to the other file. */
 static int upload_part(struct s3_put *p, struct ml_err *err)
 {
+	if (part_sent(p, err) < 0)
+		return -1;
 	if (p->nparts == MAX_PARTS)
 		return ml_err_set(err, ML_ERR_USAGE, "%s: more than %d parts; raise MLPIPE_S3_PART_SIZE", p->loc.uri,
 				  MAX_PARTS);
 	if (!p->upload_id && begin_multipart(p, err) < 0)
 		return -1;
-	char digest[65], query[1024];
-	hexdigest(p->sha, digest);
-	char *id = ml_sigv4_uri_encode(p->upload_id, 0);
-	if (!id)
-		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
-	snprintf(query, sizeof query, "partNumber=%d&uploadId=%s", p->nparts + 1, id);
-	free(id);
-	struct s3_call c = { .conf = &p->conf, .loc = &p->loc, .method = "PUT", .query = query,
-			     .payload_sha256 = digest, .body_fd = p->fd, .body_len = p->len };
-	int rc = perform(&c, ERROR_BODY, err);
-	ml_buf_release(&c.resp);
-	if (rc < 0)
-		return -1;
 	char **more = realloc(p->etags, (size_t)(p->nparts + 1) * sizeof *more);
-	if (!more || !(more[p->nparts] = strdup(c.etag))) {
-		if (more)
-			p->etags = more;
+	if (!more)
 		return ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
-	}
 	p->etags = more;
-	p->nparts++;
+	p->etags[p->nparts++] = NULL;
+	hexdigest(p->sha, p->send_digest);
+	p->send_fd = p->fd[p->cur];
+	p->send_len = p->len;
+	p->send_number = p->nparts;
+	if (pthread_create(&p->sender, NULL, sender, p) == 0)
+		p->sending = 1;
+	else if (send_part(p, err) < 0)	/* no thread to be had: here */
+		return -1;
+	p->cur ^= 1;
 	p->len = 0;
-	if (ftruncate(p->fd, 0) < 0 || lseek(p->fd, 0, SEEK_SET) < 0)
+	if (ftruncate(p->fd[p->cur], 0) < 0 || lseek(p->fd[p->cur], 0, SEEK_SET) < 0)
 		return ml_err_errno(err, errno, "%s: cannot reuse the temporary file", p->loc.uri);
 	return 0;
 }
@@ -915,7 +965,7 @@ static int put_single(struct s3_put *p, struct ml_err *err)
 	char digest[65];
 	hexdigest(p->sha, digest);
 	struct s3_call c = { .conf = &p->conf, .loc = &p->loc, .method = "PUT", .payload_sha256 = digest,
-			     .body_fd = p->fd, .body_len = p->len };
+			     .body_fd = p->fd[p->cur], .body_len = p->len };
 	int rc = perform(&c, ERROR_BODY, err);
 	ml_buf_release(&c.resp);
 	return rc;
@@ -929,7 +979,7 @@ static int s3_write(struct ml_ostream *s, const void *buf, size_t n, struct ml_e
 		return ml_err_set(err, ML_ERR_IO, "%s: an earlier write failed", p->loc.uri);
 	while (n > 0) {
 		size_t room = p->part_size - (size_t)p->len, k = n < room ? n : room;
-		ssize_t put = write(p->fd, q, k);
+		ssize_t put = write(p->fd[p->cur], q, k);
 		if (put < 0) {
 			if (errno == EINTR)
 				continue;
@@ -950,8 +1000,10 @@ static int s3_write(struct ml_ostream *s, const void *buf, size_t n, struct ml_e
 
 static void put_free(struct s3_put *p)
 {
-	if (p->fd >= 0)
-		close(p->fd);
+	part_sent(p, NULL);
+	for (int i = 0; i < 2; i++)
+		if (p->fd[i] >= 0)
+			close(p->fd[i]);
 	EVP_MD_CTX_free(p->sha);
 	for (int i = 0; i < p->nparts; i++)
 		free(p->etags[i]);
@@ -969,15 +1021,18 @@ static int s3_close_write(struct ml_ostream *s, int commit, struct ml_err *err)
 	if (commit && !p->failed) {
 		if (!p->upload_id)
 			rc = put_single(p, err);
-		else if ((p->len > 0 && upload_part(p, err) < 0) || complete_multipart(p, err) < 0)
+		else if ((p->len > 0 && upload_part(p, err) < 0) || part_sent(p, err) < 0 ||
+			 complete_multipart(p, err) < 0)
 			rc = -1;
 		if (rc == 0)
 			debug("%s: written (%d part%s)", p->loc.uri, p->nparts ? p->nparts : 1, p->nparts > 1 ? "s" : "");
 	} else if (commit) {
 		rc = ml_err_set(err, ML_ERR_IO, "%s: not written: an earlier write failed", p->loc.uri);
 	}
-	if (p->upload_id && (rc < 0 || !commit || p->failed))
+	if (p->upload_id && (rc < 0 || !commit || p->failed)) {
+		part_sent(p, NULL);	/* a part still going up would outlive the abort */
 		abort_multipart(p);
+	}
 	put_free(p);
 	return rc;
 }
@@ -1009,14 +1064,14 @@ static struct ml_ostream *s3_open_write(const char *uri, int mode, struct ml_err
 		ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
 		return NULL;
 	}
-	p->fd = -1;
+	p->fd[0] = p->fd[1] = -1;
 	if (loc_parse(uri, 1, &p->loc, err) < 0 || conf_load(&p->conf, err) < 0)
 		goto fail;
 	long mib = env_long("MLPIPE_S3_PART_SIZE", (long)(DEFAULT_PART >> 20), 5, 5120);
 	p->part_size = (size_t)mib << 20;
 	if (p->part_size < MIN_PART)
 		p->part_size = MIN_PART;
-	if ((p->fd = temp_fd(err)) < 0)
+	if ((p->fd[0] = temp_fd(err)) < 0 || (p->fd[1] = temp_fd(err)) < 0)
 		goto fail;
 	if (!(p->sha = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(p->sha, EVP_sha256(), NULL) ||
 	    !(s = calloc(1, sizeof *s)) || !(s->name = strdup(uri))) {

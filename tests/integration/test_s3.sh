@@ -98,6 +98,13 @@ run env MLPIPE_S3_RETRIES=0 MLPIPE_S3_PART_SIZE=64 ml-preprocess split --train s
 	--ratios 0.5,0.5 "$T/big.csv"
 expect_rc 75 "a connection reset mid-upload without retries: exit 75"
 expect_eq "$(ls "$T/s3data/mlpipe/big/" | grep -c '^reset.csv')" "0" "and no partial object is visible"
+# parts go up on a thread while the next is written: a part that fails fails the whole upload
+fault reset 1
+run env MLPIPE_S3_RETRIES=0 MLPIPE_S3_PART_SIZE=5 ml-preprocess split --train s3://mlpipe/big/lostpart.csv \
+	--test "$T/junk.csv" --ratios 0.5,0.5 "$T/big.csv"
+expect_rc 75 "a part lost while the next one is written, without retries: exit 75"
+expect_match "$err" 'lostpart.csv' "... naming the object"
+expect_eq "$(ls "$T/s3data/mlpipe/big/" | grep -c '^lostpart.csv')" "0" "... and no object is visible (the upload was aborted)"
 fault reset 1
 run env MLPIPE_S3_PART_SIZE=5 ml-preprocess split --train s3://mlpipe/big/retried.csv --test "$T/junk.csv" \
 	--ratios 0.5,0.5 "$T/big.csv"
