@@ -17,6 +17,7 @@
 #include "mlpipe/recipe.h"
 #include "mlpipe/split.h"
 #include "mlpipe/stream.h"
+#include "mlpipe/threads.h"
 
 static struct ml_stream_cli stream;
 static char *output;
@@ -271,13 +272,15 @@ static int set_output_columns(struct apply_out *o, struct ml_err *err)
 	return rc;
 }
 
-static int transform_stream(struct ml_reader *r, struct apply_out *o, struct ml_err *err)
+/* r's rows through the recipe into w (the whole output's writer, or a part's). */
+static int transform_rows(struct ml_reader *r, struct apply_out *o, struct ml_writer *w, struct ml_err *err)
 {
 	struct ml_batch b;
 	ml_batch_init(&b);
 	size_t nf = ml_recipe_nfeatures(o->recipe), cap = 0;
 	long n;
 	int rc = 0;
+	o->x = o->y = NULL;
 	while (rc == 0 && (n = ml_reader_read_batch(r, &b, err)) > 0) {
 		if ((size_t)n > cap) {
 			free(o->x);
@@ -292,7 +295,7 @@ static int transform_stream(struct ml_reader *r, struct apply_out *o, struct ml_
 		}
 		struct rows_ctx ctx = { o, &b };
 		if (ml_recipe_apply(o->recipe, &b, o->x, o->y, err) < 0 ||
-		    ml_writer_rows_parallel(o->w, b.nrows, write_rows, &ctx, err) < 0)
+		    ml_writer_rows_parallel(w, b.nrows, write_rows, &ctx, err) < 0)
 			rc = -1;
 	}
 	if (rc == 0 && n < 0)
@@ -300,7 +303,35 @@ static int transform_stream(struct ml_reader *r, struct apply_out *o, struct ml_
 	ml_batch_release(&b);
 	free(o->x);
 	free(o->y);
+	o->x = o->y = NULL;
 	return rc;
+}
+
+static int transform_part(struct ml_reader *part, struct ml_writer *out, void *worker, struct ml_err *err)
+{
+	return transform_rows(part, worker, out, err);
+}
+
+/*
+ * With several threads a big input is cut into parts, each transformed on a
+ * core of its own and written in order (ml_reader_each_part); what cannot
+ * be cut, and a co-process's input (--line-buffered), is read by r here.
+ */
+static int transform_stream(struct ml_reader *r, struct apply_out *o, struct ml_err *err)
+{
+	size_t n = ml_threads();
+	if (n > 1 && !ml_writer_line_buffered(o->w)) {
+		struct apply_out each[ML_MAX_THREADS];
+		void *workers[ML_MAX_THREADS];
+		for (size_t i = 0; i < n; i++) {
+			each[i] = *o;	/* the recipe and columns shared, the buffers each worker's own */
+			workers[i] = &each[i];
+		}
+		int rc = ml_reader_each_part(r, o->w, transform_part, workers, n, err);
+		if (rc != 1)
+			return rc;
+	}
+	return transform_rows(r, o, o->w, err);
 }
 
 static int run_apply(struct ml_recipe *recipe, struct ml_reader *r, const char *input_name,

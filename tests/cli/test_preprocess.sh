@@ -188,4 +188,16 @@ if [ -x /usr/bin/time ]; then
 else
 	ok "# SKIP memory check (no /usr/bin/time)"
 fi
+# ---- a big input is cut into parts, each transformed on a core: the same bytes and messages ----
+awk 'NR == 1 || FNR > 1' $(yes "$CARS" | head -120) >"$T/big.csv"	# 96,480 rows, 4.4 MB
+ml-preprocess fit --target price --scale standard -o "$T/parts-recipe.json" <"$CARS"
+ml-preprocess apply -r "$T/parts-recipe.json" --keep make,type --threads 1 <"$T/big.csv" >"$T/apply1.csv"
+ml-preprocess apply -r "$T/parts-recipe.json" --keep make,type --threads 2 <"$T/big.csv" >"$T/apply2.csv"
+expect_file_eq "$T/apply2.csv" "$T/apply1.csv" "apply in parts on two threads: the same bytes as one thread (one-hot levels, kept columns)"
+awk -F, -v OFS=, 'NR == 90001 { $2 = "lots" } 1' "$T/big.csv" >"$T/big-bad.csv"
+run_in "$T/big-bad.csv" ml-preprocess apply -r "$T/parts-recipe.json" --threads 1 -o "$T/bad1.csv"
+one=$err
+run_in "$T/big-bad.csv" ml-preprocess apply -r "$T/parts-recipe.json" --threads 2 -o "$T/bad2.csv"
+expect_rc 65 "apply in parts: a bad value in a late part exits 65"
+expect_eq "$err" "$one" "... with one thread's message"
 done_testing
