@@ -11,6 +11,10 @@
 set -u
 ROOT=${MLPIPE_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 export PATH="$ROOT/build/bin:$PATH"
+# No test asks a real cloud for a role's credentials: tests that want them start their own endpoint.
+export AWS_EC2_METADATA_DISABLED=true
+unset AWS_CONTAINER_CREDENTIALS_RELATIVE_URI AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_AUTHORIZATION_TOKEN \
+	AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE AWS_EC2_METADATA_SERVICE_ENDPOINT
 DATA=$ROOT/tests/data
 T=$(mktemp -d "${TMPDIR:-/tmp}/mlpipe-cli.XXXXXX")
 trap 'rm -rf "$T"' EXIT

@@ -289,7 +289,7 @@ static int sns_deliver(const struct ml_notice *n, struct ml_err *err)
 		return ml_err_set(err, ML_ERR_DATA, "%s: the message is %zu bytes; SNS takes at most %d", n->destination,
 				  strlen(n->body), MAX_MESSAGE);
 	struct ml_aws_credentials c;
-	if (ml_aws_credentials_load(&c, err) < 0)
+	if (ml_aws_credentials_find(&c, err) < 0)
 		return ml_err_prefix(err, "%s", n->destination);
 	char *subject = n->subject ? subject_line(n->subject) : NULL;
 	struct ml_buf body, answer;

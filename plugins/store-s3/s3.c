@@ -106,7 +106,7 @@ static int conf_load(struct s3_conf *c, struct ml_err *err)
 			c->base[--n] = '\0';
 	}
 	c->retries = (int)env_long("MLPIPE_S3_RETRIES", 3, 0, 10);
-	return ml_aws_credentials_load(&c->creds, err);
+	return ml_aws_credentials_find(&c->creds, err);
 }
 
 static void conf_release(struct s3_conf *c)

@@ -13,7 +13,7 @@ fi
 out=build/fuzz
 mkdir -p "$out"
 flags="-std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ilibcommon/include $(pkg-config --cflags jansson yaml-0.1)"
-libs="$(pkg-config --libs jansson yaml-0.1 libcrypto) -ldl -lm -lpthread"
+libs="$(pkg-config --libs jansson yaml-0.1 libcrypto libcurl) -ldl -lm -lpthread"
 status=0
 for fmt in CSV NDJSON; do
 	name=fuzz_$(echo "$fmt" | tr 'A-Z' 'a-z')

@@ -261,6 +261,46 @@ run "${noenv[@]}" AWS_ACCESS_KEY_ID="$PKEY" AWS_SECRET_ACCESS_KEY="$PSECRET-x" m
 expect_rc 78 "a wrong secret from the environment at -vv: 78"
 expect_no_match "$err" "$PSECRET" "the (wrong) secret is not in the messages either"
 
+# ---- credentials of a role: EC2 instance metadata (IMDSv2), a container endpoint ----
+$PY "$ROOT/tests/integration/role_endpoint.py" "$T/role.port" "$T/role.log" "$PKEY" "$PSECRET" &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$T/role.port" ] && break; sleep 0.1; done
+role=http://127.0.0.1:$(cat "$T/role.port")
+nofiles=(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY HOME="$T/nohome" AWS_SHARED_CREDENTIALS_FILE="$T/none"
+	AWS_CONFIG_FILE="$T/none")
+run "${nofiles[@]}" AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="$role" ml-score -vv \
+	-m s3://mlpipe/models/gbtree.json s3://mlpipe/data/test.csv
+expect_rc 0 "no keys in the environment or files: the instance role's, from instance metadata"
+expect_eq "$out" "$(cat "$T/scored.csv")" "... reads the model and the data with them"
+expect_match "$(head -1 "$T/role.log")" '^PUT /latest/api/token$' "IMDSv2: a session token first"
+expect_match "$(cat "$T/role.log")" 'GET /latest/meta-data/iam/security-credentials/mlpipe-ci-role' \
+	"... then the role named by the metadata, with the token"
+expect_no_match "$err" "$PSECRET|role-session-token|imds-session-token" "-vv shows no secret, session or metadata token"
+run "${nofiles[@]}" AWS_EC2_METADATA_DISABLED=true AWS_EC2_METADATA_SERVICE_ENDPOINT="$role" \
+	ml-score -m s3://mlpipe/models/gbtree.json s3://mlpipe/data/test.csv
+expect_rc 78 "AWS_EC2_METADATA_DISABLED=true: instance metadata is not asked (exit 78)"
+expect_match "$err" 'no AWS credentials: .*neither a container credentials endpoint nor EC2 instance metadata answered' \
+	"... the message says where it looked"
+run "${nofiles[@]}" AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:9/" \
+	AWS_METADATA_SERVICE_TIMEOUT=0.5 ml-score -m s3://mlpipe/models/gbtree.json s3://mlpipe/data/test.csv
+expect_rc 78 "no instance metadata service (not on EC2): no credentials, exit 78"
+run "${nofiles[@]}" AWS_CONTAINER_CREDENTIALS_FULL_URI="$role/ecs/creds" AWS_CONTAINER_AUTHORIZATION_TOKEN=auth-token \
+	ml-score -m s3://mlpipe/models/gbtree.json s3://mlpipe/data/test.csv
+expect_rc 0 "a container endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI with an authorization token)"
+expect_eq "$out" "$(cat "$T/scored.csv")" "... its keys read the objects"
+printf 'auth-token\n' >"$T/auth"
+run "${nofiles[@]}" AWS_CONTAINER_CREDENTIALS_FULL_URI="$role/ecs/creds" AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE="$T/auth" \
+	ml-score -m s3://mlpipe/models/gbtree.json s3://mlpipe/data/test.csv
+expect_rc 0 "... the token from AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
+run "${nofiles[@]}" AWS_CONTAINER_CREDENTIALS_FULL_URI="$role/ecs/creds" AWS_CONTAINER_AUTHORIZATION_TOKEN=wrong \
+	ml-score -m s3://mlpipe/models/gbtree.json s3://mlpipe/data/test.csv
+expect_rc 78 "a token the endpoint refuses: exit 78"
+expect_match "$err" "container credentials: GET $role/ecs/creds: HTTP 403" "... naming the endpoint and its answer"
+run "${nofiles[@]}" AWS_CONTAINER_CREDENTIALS_FULL_URI="http://example.com/creds" \
+	ml-score -m s3://mlpipe/models/gbtree.json s3://mlpipe/data/test.csv
+expect_rc 78 "plain http to a host that is not local: refused (exit 78)"
+expect_match "$err" 'use https' "... saying what to do"
+
 # ---- capture when the store goes away: the data stays in the spool ----
 kill "${pids[0]}"
 wait "${pids[0]}" 2>/dev/null

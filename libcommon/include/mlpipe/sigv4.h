@@ -91,6 +91,15 @@ int ml_aws_credentials_load(struct ml_aws_credentials *c, struct ml_err *err);
 void ml_aws_credentials_release(struct ml_aws_credentials *c);
 
 /*
+ * The role's credentials from a container endpoint (ECS, EKS Pod Identity)
+ * or EC2's instance metadata (IMDSv2), botocore's last providers
+ * (aws_role.c, which needs libcurl): 0, 1 when neither is there, or -1.
+ */
+int ml_aws_role_credentials(struct ml_aws_credentials *c, struct ml_err *err);
+/* The whole chain: ml_aws_credentials_load(), then ml_aws_role_credentials(). */
+int ml_aws_credentials_find(struct ml_aws_credentials *c, struct ml_err *err);
+
+/*
  * AWS_REGION, else AWS_DEFAULT_REGION, else the profile's region in the
  * config file (AWS_CONFIG_FILE or ~/.aws/config), else fallback.  The
  * string is valid until the next call.
