@@ -19,6 +19,7 @@
  *
  * Each open of an s3:// object asks again, so rotated keys are picked up.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,7 @@ static int fetch_failed(long status, const char *what, const char *why, struct m
 }
 
 /* {"AccessKeyId", "SecretAccessKey", "Token"} from a container or instance answer. */
-static int parse_keys(const struct ml_buf *answer, const char *from, struct ml_aws_credentials *c,
+static int parse_keys(struct ml_buf *answer, const char *from, struct ml_aws_credentials *c,
 		      struct ml_err *err)
 {
 	json_t *doc = json_loadb(answer->data ? answer->data : "", answer->len, 0, NULL);
@@ -102,12 +103,18 @@ static int parse_keys(const struct ml_buf *answer, const char *from, struct ml_a
 		 (token && !(c->session_token = strdup(token))))
 		rc = ml_err_set(err, ML_ERR_INTERNAL, "out of memory");
 	json_decref(doc);
+	if (answer->data)	/* the keys do not stay behind in freed memory */
+		memset(answer->data, 0, answer->len);
 	if (rc < 0)
 		ml_aws_credentials_release(c);
 	return rc;
 }
 
-/* http is fine to the host itself or a link-local address (ECS, EKS); anything else must be https. */
+/*
+ * http is fine to this host or the link-local addresses ECS and EKS answer
+ * on; anything else must be https.  The whole host is compared (a prefix
+ * would let "127.example.com" through).
+ */
 static int trusted_url(const char *url)
 {
 	if (!strncmp(url, "https://", 8))
@@ -115,12 +122,18 @@ static int trusted_url(const char *url)
 	if (strncmp(url, "http://", 7))
 		return 0;
 	const char *host = url + 7;
-	static const char *const local[] = { "127.", "localhost", "[::1]", "169.254.170.2", "169.254.170.23",
-					     "[fd00:ec2::23]" };
+	size_t len = host[0] == '[' ? strcspn(host, "]") + 1 : strcspn(host, ":/?#");
+	char name[256];
+	if (len >= sizeof name)
+		return 0;
+	memcpy(name, host, len);
+	name[len] = '\0';
+	static const char *const local[] = { "localhost", "[::1]", "169.254.170.2", "169.254.170.23", "[fd00:ec2::23]" };
 	for (size_t i = 0; i < sizeof local / sizeof *local; i++)
-		if (!strncmp(host, local[i], strlen(local[i])))
+		if (!strcmp(name, local[i]))
 			return 1;
-	return 0;
+	struct in_addr a;	/* 127.0.0.0/8 */
+	return inet_pton(AF_INET, name, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 static char *container_token(struct ml_err *err)

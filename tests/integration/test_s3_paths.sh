@@ -300,6 +300,11 @@ run "${nofiles[@]}" AWS_CONTAINER_CREDENTIALS_FULL_URI="http://example.com/creds
 	ml-score -m s3://mlpipe/models/gbtree.json s3://mlpipe/data/test.csv
 expect_rc 78 "plain http to a host that is not local: refused (exit 78)"
 expect_match "$err" 'use https' "... saying what to do"
+for host in 127.evil.example localhost.evil.example 169.254.170.2.evil.example; do
+	run "${nofiles[@]}" AWS_CONTAINER_CREDENTIALS_FULL_URI="http://$host/creds" \
+		ml-score -m s3://mlpipe/models/gbtree.json s3://mlpipe/data/test.csv
+	expect_match "$rc:$err" '^78:.*use https' "http://$host/ is not a local host: refused"
+done
 
 # ---- capture when the store goes away: the data stays in the spool ----
 kill "${pids[0]}"
