@@ -314,13 +314,14 @@ static int transform_part(struct ml_reader *part, struct ml_writer *out, void *w
 
 /*
  * With several threads a big input is cut into parts, each transformed on a
- * core of its own and written in order (ml_reader_each_part); what cannot
- * be cut, and a co-process's input (--line-buffered), is read by r here.
+ * core of its own and written in order (ml_reader_each_part); what it does
+ * not cut (a co-process's input, --line-buffered, among others) is read by r
+ * here.
  */
 static int transform_stream(struct ml_reader *r, struct apply_out *o, struct ml_err *err)
 {
 	size_t n = ml_threads();
-	if (n > 1 && !ml_writer_line_buffered(o->w)) {
+	if (n > 1) {
 		struct apply_out each[ML_MAX_THREADS];
 		void *workers[ML_MAX_THREADS];
 		for (size_t i = 0; i < n; i++) {

@@ -150,14 +150,6 @@ static int fill(struct ml_reader *r, struct part *p, size_t upto, struct ml_err 
 	return 0;
 }
 
-static uint64_t count_lines(const char *s, size_t n)
-{
-	uint64_t lines = 0;
-	for (const char *e = s + n; (s = memchr(s, '\n', (size_t)(e - s))); s++)
-		lines++;
-	return lines;
-}
-
 /*
  * Fill p (carry first) and find where its last whole line ends: 0 when it
  * has one, 1 when its bytes must go back to the reader (a CSV quote), -1.
@@ -225,7 +217,7 @@ static int cut_all(struct cutter *c, struct ml_err *err)
 		if (cut == 0)
 			break;	/* the end: nothing left */
 		p->first_line = line;
-		line += count_lines(p->data, cut);
+		line += ml_count_lines(p->data, cut);
 		queue(c, p);
 		ml_reader_show_progress(r);
 	}

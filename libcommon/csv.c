@@ -95,14 +95,6 @@ static int has_newline(const char *p, const char *q)
 	return memchr(p, '\n', (size_t)(q - p)) != NULL;
 }
 
-static uint64_t count_newlines(const char *p, size_t n)
-{
-	uint64_t lines = 0;
-	for (const char *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))); p++)
-		lines++;
-	return lines;
-}
-
 /* Finish the record at *p (just past the last field); fills rec. */
 static enum parse_result finish(struct csv_scan *cs, struct ml_record *rec, size_t nfields,
 				const char *after)
@@ -122,7 +114,7 @@ static enum parse_result finish(struct csv_scan *cs, struct ml_record *rec, size
 	rec->line = r->line;
 	r->pos += rec->raw_len;
 	if (cs->quoted_newlines)
-		r->line += count_newlines(rec->raw, rec->raw_len);
+		r->line += ml_count_lines(rec->raw, rec->raw_len);
 	else
 		r->line += after > cs->start && after[-1] == '\n';
 	return PARSE_OK;

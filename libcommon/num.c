@@ -479,10 +479,10 @@ size_t ml_fmt_double(double v, char *buf)
 
 /*
  * The 17 significant digits of a (finite, > 0) rounded to nearest, ties to
- * even, as printf rounds: a = m * 10^(x - 16), 10^16 <= m < 10^17; -1 when
+ * even, as printf rounds, trailing zeros dropped as %g drops them; -1 when
  * a is beyond the 128-bit arithmetic (printf's business then).
  */
-static int digits17(double a, uint64_t *m, int *x)
+static int digits17(double a, struct digits *d)
 {
 	int ex;
 	uint64_t f = (uint64_t)ldexp(frexp(a, &ex), 53);
@@ -496,8 +496,12 @@ static int digits17(double a, uint64_t *m, int *x)
 		uint64_t n17 = round_shift((u128)f * pow10_u128(q), shift);
 		if (n17 > pow10_u64[17] || n17 < pow10_u64[16])
 			continue;	/* the guess was one low: 18 digits */
-		*m = n17 == pow10_u64[17] ? pow10_u64[16] : n17;	/* rounded up to a power of ten */
-		*x = n17 == pow10_u64[17] ? E + 1 : E;
+		d->m = n17;
+		d->exp10 = -q;
+		while (d->m % 10 == 0) {
+			d->m /= 10;
+			d->exp10++;
+		}
 		return 0;
 	}
 	return -1;
@@ -505,48 +509,10 @@ static int digits17(double a, uint64_t *m, int *x)
 
 size_t ml_fmt_g17(double v, char *buf)
 {
-	uint64_t m;
-	int x;
-	if (!isfinite(v) || v == 0 || digits17(fabs(v), &m, &x) < 0)
+	struct digits d;
+	if (!isfinite(v) || v == 0 || digits17(fabs(v), &d) < 0)
 		return (size_t)snprintf(buf, ML_NUM_BUFSZ, "%.17g", v);
-	char dig[17];
-	put_8digits((uint32_t)(m / 1000000000), dig);
-	put_8digits((uint32_t)(m / 10 % 100000000), dig + 8);
-	dig[16] = (char)('0' + m % 10);
-	int nd = 17;
-	while (dig[nd - 1] == '0')	/* %g drops trailing zeros */
-		nd--;
-	size_t len = 0;
-	if (v < 0)
-		buf[len++] = '-';
-	if (x < -4 || x >= 17) {	/* %g's rule for precision 17 */
-		buf[len++] = dig[0];
-		if (nd > 1) {
-			buf[len++] = '.';
-			memcpy(buf + len, dig + 1, (size_t)nd - 1);
-			len += (size_t)nd - 1;
-		}
-		len += (size_t)sprintf(buf + len, "e%c%02d", x < 0 ? '-' : '+', x < 0 ? -x : x);
-	} else if (x < 0) {
-		buf[len++] = '0';
-		buf[len++] = '.';
-		for (int i = x + 1; i < 0; i++)
-			buf[len++] = '0';
-		memcpy(buf + len, dig, (size_t)nd);
-		len += (size_t)nd;
-	} else {
-		memcpy(buf + len, dig, (size_t)x + 1 < (size_t)nd ? (size_t)x + 1 : (size_t)nd);
-		for (int i = nd; i <= x; i++)
-			buf[len + (size_t)i] = '0';
-		len += (size_t)x + 1;
-		if (nd > x + 1) {
-			buf[len++] = '.';
-			memcpy(buf + len, dig + x + 1, (size_t)(nd - x - 1));
-			len += (size_t)(nd - x - 1);
-		}
-	}
-	buf[len] = '\0';
-	return len;
+	return layout(signbit(v) != 0, &d, buf);	/* %g's layout, as for the shortest digits */
 }
 
 size_t ml_fmt_float(float v, char *buf)

@@ -214,7 +214,7 @@ static enum ml_format sniff_format(struct ml_reader *r)
 
 /* ---- records ---- */
 
-static uint64_t lines_in(const char *p, size_t n)
+uint64_t ml_count_lines(const char *p, size_t n)
 {
 	uint64_t lines = 0;
 	for (const char *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))); p++)
@@ -230,7 +230,7 @@ void ml_reader_where(const struct ml_reader *r, const struct ml_record *rec, lon
 		offset = rec->fields[field].offset;
 	if (offset > rec->raw_len)
 		offset = rec->raw_len;
-	uint64_t line = rec->line + lines_in(rec->raw, offset);
+	uint64_t line = rec->line + ml_count_lines(rec->raw, offset);
 	const char *line_start = rec->raw;
 	for (size_t i = 0; i < offset; i++)
 		if (rec->raw[i] == '\n')
@@ -281,7 +281,7 @@ static int parser_refused(struct ml_reader *r, size_t pos0, uint64_t line0, stru
 {
 	struct ml_field f = { "", 0, 0, (uint32_t)r->bad_offset };
 	struct ml_record bad = { 1, &f, r->buf + pos0, r->pos - pos0, line0, r->row };
-	r->line = line0 + lines_in(bad.raw, bad.raw_len);
+	r->line = line0 + ml_count_lines(bad.raw, bad.raw_len);
 	return dispose_bad(r, &bad, 0, r->bad_msg, err);
 }
 

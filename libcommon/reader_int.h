@@ -93,6 +93,9 @@ int ml_reader_add_column(struct ml_reader *r, const char *name, size_t len);
 void ml_reader_set_bad(struct ml_reader *r, size_t offset, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Line ends in p[0, n): how far the line number moves over those bytes. */
+uint64_t ml_count_lines(const char *p, size_t n);
+
 /* "reading [###...] 45%" on a terminal, by the bytes read so far. */
 void ml_reader_show_progress(struct ml_reader *r);
 
